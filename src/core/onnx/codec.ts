@@ -1,0 +1,113 @@
+/**
+ * Bytes <-> Model. Decoding keeps tensor bytes as views into the input buffer (no copy) and keeps
+ * unknown fields, so an unedited model re-encodes to the same bytes. Every failure is a ModelError
+ * that says what is wrong and where.
+ */
+import { ModelError } from '../errors.js';
+import type { Model } from '../ir/types.js';
+import { onnx } from './onnxProto.js';
+
+/** Protobuf messages cannot exceed 2 GiB; larger ONNX models must keep weights in external files. */
+export const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
+
+const ascii = (b: Uint8Array, start: number, len: number) =>
+  String.fromCharCode(...b.subarray(start, Math.min(b.length, start + len)));
+
+/** Recognise common non-ONNX files by their first bytes; returns a description or undefined. */
+export function sniffForeignFormat(b: Uint8Array): string | undefined {
+  if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && (b[2] === 3 || b[2] === 5 || b[2] === 7))
+    return 'a ZIP archive (for example a PyTorch .pt/.pth checkpoint or a Keras .keras file), not an ONNX protobuf';
+  if (b.length >= 8 && b[0] === 0x89 && ascii(b, 1, 3) === 'PNG') return 'a PNG image';
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'a JPEG image';
+  if (b.length >= 4 && ascii(b, 0, 4) === 'GIF8') return 'a GIF image';
+  if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return 'a WebP image';
+  if (b.length >= 4 && ascii(b, 0, 4) === '%PDF') return 'a PDF document';
+  if (b.length >= 4 && b[0] === 0x89 && ascii(b, 1, 3) === 'HDF') return 'an HDF5 file (for example a Keras .h5 model), not an ONNX protobuf';
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'a gzip-compressed file; decompress it first';
+  if (b.length >= 6 && b[0] === 0x93 && ascii(b, 1, 5) === 'NUMPY') return 'a NumPy .npy array, not a model';
+  if (b.length >= 8 && ascii(b, 4, 4) === 'TFL3') return 'a TensorFlow Lite flatbuffer, not ONNX';
+  // Text: JSON or anything else that is printable in its first bytes.
+  let i = 0;
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) i = 3;
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  const head = b.subarray(i, Math.min(b.length, i + 512));
+  const printable = head.length > 0 && head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 0x20 && c < 0x7f) || c >= 0x80);
+  if (printable && head.length >= 2) {
+    if (head[0] === 0x7b || head[0] === 0x5b) return 'a JSON text file, not a binary ONNX protobuf';
+    if (ascii(head, 0, 5) === '<?xml' || head[0] === 0x3c) return 'an XML/HTML text file, not a binary ONNX protobuf';
+    if (ascii(head, 0, 10).startsWith('ir_version')) return 'ONNX in protobuf text format; only the binary format is supported';
+    // A binary protobuf can start with printable bytes, so require the whole head to look like prose.
+    if (head.length >= 32 && head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 0x20 && c < 0x7f))) return 'a plain text file, not a binary ONNX protobuf';
+  }
+  return undefined;
+}
+
+export interface DecodeOptions {
+  /** File name, used in messages. */
+  fileName?: string;
+}
+
+function describeProtobufFailure(e: unknown, total: number, name: string): ModelError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /index out of range: (\d+) \+ (\d+) > (\d+)/.exec(msg);
+  if (m) {
+    const at = Number(m[1]);
+    const want = Number(m[2]);
+    return new ModelError(
+      'truncated',
+      `${name} is truncated: a field at byte ${at.toLocaleString('en-US')} needs ${want.toLocaleString('en-US')} more bytes but the file ends at byte ${total.toLocaleString('en-US')}`,
+      `byte ${at}`,
+    );
+  }
+  if (/index out of range/i.test(msg))
+    return new ModelError('truncated', `${name} is truncated: it ends in the middle of a field (${total.toLocaleString('en-US')} bytes read)`, `byte ${total}`);
+  const wt = /invalid wire type (\d+) at offset (\d+)/.exec(msg);
+  if (wt)
+    return new ModelError(
+      'corrupt',
+      `${name} is not a valid protobuf: byte ${Number(wt[2]).toLocaleString('en-US')} has an invalid field encoding (wire type ${wt[1]}). The file is damaged or is not an ONNX model`,
+      `byte ${wt[2]}`,
+    );
+  if (/max depth|recursion/i.test(msg))
+    return new ModelError('corrupt', `${name} nests messages deeper than the decoder allows; the file is damaged or hostile`);
+  return new ModelError('corrupt', `${name} could not be decoded as an ONNX protobuf: ${msg}`);
+}
+
+function looksLikeOnnx(m: onnx.ModelProto): boolean {
+  const hasIr = Object.prototype.hasOwnProperty.call(m, 'irVersion');
+  const hasGraph = Object.prototype.hasOwnProperty.call(m, 'graph') && m.graph != null;
+  const hasOpset = (m.opsetImport?.length ?? 0) > 0;
+  if (!hasGraph && !hasIr && !hasOpset) return false;
+  if (!hasIr && !hasOpset && hasGraph) {
+    // Some other protobuf whose field 7 happens to be length-delimited: such a "graph" has no known
+    // content, only unknown fields.
+    const g = m.graph!;
+    const known = (g.node?.length ?? 0) + (g.input?.length ?? 0) + (g.output?.length ?? 0) + (g.initializer?.length ?? 0);
+    if (known === 0) return false;
+  }
+  return true;
+}
+
+/** Decode a binary ONNX model. Tensor bytes in the result are views into `bytes`. */
+export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model {
+  const name = opts.fileName ? `'${opts.fileName}'` : 'The file';
+  if (bytes.byteLength === 0) throw new ModelError('empty-file', `${name} is empty (0 bytes)`);
+  if (bytes.byteLength > MAX_PROTOBUF_BYTES)
+    throw new ModelError('too-large', `${name} is over 2 GiB; a single ONNX protobuf cannot be that large. Save the model with external data (weights in a separate .data file) and open both files together`);
+  const foreign = sniffForeignFormat(bytes);
+  if (foreign) throw new ModelError('wrong-format', `${name} is ${foreign}`, 'byte 0');
+  let m: onnx.ModelProto;
+  try {
+    m = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw describeProtobufFailure(e, bytes.byteLength, name);
+  }
+  if (!looksLikeOnnx(m))
+    throw new ModelError('not-onnx', `${name} is a protobuf message but not an ONNX model: it has no graph, IR version or opset import`);
+  return m;
+}
+
+/** Encode a model. Fields are written in field-number order, as the reference implementation does. */
+export function encodeModel(model: Model): Uint8Array {
+  return onnx.ModelProto.encode(model as onnx.ModelProto).finish();
+}
