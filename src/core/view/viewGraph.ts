@@ -1,0 +1,305 @@
+/**
+ * The graph as the user sees it: which boxes exist, what is folded into them, and the labelled edges.
+ * Pure: the same function feeds the canvas, SVG/PNG export, search and the layout worker.
+ *
+ * Folding (default on): initializers become rows inside the node that reads them, and a quantizer
+ * whose data input is constant (a weight quantizer) becomes a row inside the node it feeds, so a
+ * layer reads as one box. `showConstants` turns both into nodes of their own.
+ */
+import { indexGraph, type GraphIndex } from '../ir/graphIndex.js';
+import { datatypeLabel, formatShape, tensorInfo } from '../ir/tensorInfo.js';
+import type { Model, Node } from '../ir/types.js';
+import { int64ToNumber } from '../ir/types.js';
+import { tensorValues, toNumbers } from '../onnx/tensorData.js';
+
+export type ViewNodeKind = 'op' | 'input' | 'output' | 'const';
+
+export interface FoldedRow {
+  /** input slot name, e.g. "W" or "scale" */
+  slot: string;
+  tensor: string;
+  text: string;
+  /** node index of a folded quantizer, when the row is one */
+  quantNode?: number;
+}
+
+export interface ViewNode {
+  id: string;
+  kind: ViewNodeKind;
+  /** op type, or the tensor name for inputs/outputs/constants */
+  title: string;
+  subtitle: string;
+  domain: string;
+  nodeIndex?: number;
+  tensor?: string;
+  rows: FoldedRow[];
+  /** short QONNX summary, e.g. "INT4 · narrow" */
+  badge?: string;
+  category: OpCategory;
+  width: number;
+  height: number;
+}
+
+export interface ViewEdge {
+  id: string;
+  source: string;
+  target: string;
+  tensor: string;
+  label: string;
+}
+
+export interface ViewGraph {
+  nodes: ViewNode[];
+  edges: ViewEdge[];
+  /** node index -> view node id (folded quantizers map to the node they are folded into) */
+  nodeIdOf: Map<number, string>;
+  /** tensor -> ids of the edges that carry it */
+  edgesOfTensor: Map<string, string[]>;
+}
+
+export type OpCategory = 'quant' | 'compute' | 'activation' | 'shape' | 'elementwise' | 'pool' | 'norm' | 'hardware' | 'io' | 'const' | 'other';
+
+export const QONNX_DOMAINS = new Set(['qonnx.custom_op.general', 'onnx.brevitas', 'finn.custom_op.general', 'finn', 'qonnx.custom_op.channels_last']);
+const QUANT_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'FloatQuant', 'MultiThreshold', 'QuantizeLinear', 'DequantizeLinear']);
+const COMPUTE = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'MatMulInteger', 'ConvInteger', 'QLinearConv', 'QLinearMatMul', 'XnorPopcountMatMul', 'Einsum']);
+const ACT = new Set(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'HardSigmoid', 'HardSwish', 'Softmax', 'LogSoftmax', 'Gelu', 'PRelu', 'Clip', 'Sign', 'Softplus', 'Mish']);
+const SHAPE = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Concat', 'Split', 'Slice', 'Gather', 'Shape', 'Expand', 'Tile', 'Pad', 'Identity', 'DepthToSpace', 'SpaceToDepth', 'Resize', 'Upsample', 'Im2Col', 'Cast']);
+const ELTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Sqrt', 'Exp', 'Log', 'Neg', 'Abs', 'Max', 'Min', 'Where', 'Equal', 'Greater', 'Less', 'Not', 'And', 'Or', 'Round', 'Floor', 'Ceil', 'ReduceMean', 'ReduceSum', 'ReduceMax']);
+const POOL = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'MaxPoolNHWC', 'QuantAvgPool2d', 'LpPool']);
+const NORM = new Set(['BatchNormalization', 'LayerNormalization', 'InstanceNormalization', 'LRN', 'GroupNormalization']);
+
+export function opCategory(n: Node): OpCategory {
+  const op = n.opType ?? '';
+  const dom = n.domain ?? '';
+  if (dom.startsWith('finn.custom_op.fpgadataflow')) return 'hardware';
+  if (QUANT_OPS.has(op)) return 'quant';
+  if (COMPUTE.has(op)) return 'compute';
+  if (ACT.has(op)) return 'activation';
+  if (SHAPE.has(op)) return 'shape';
+  if (ELTWISE.has(op)) return 'elementwise';
+  if (POOL.has(op)) return 'pool';
+  if (NORM.has(op)) return 'norm';
+  return 'other';
+}
+
+export function isQuantizerOp(n: Node): boolean {
+  const op = n.opType ?? '';
+  return op === 'Quant' || op === 'IntQuant' || op === 'BipolarQuant' || op === 'Trunc' || op === 'FloatQuant';
+}
+
+/** Input slot names of common ops, for folded-row labels. */
+const SLOTS: Record<string, string[]> = {
+  Conv: ['X', 'W', 'B'],
+  ConvTranspose: ['X', 'W', 'B'],
+  Gemm: ['A', 'B', 'C'],
+  MatMul: ['A', 'B'],
+  BatchNormalization: ['X', 'scale', 'B', 'mean', 'var'],
+  Quant: ['x', 'scale', 'zeropt', 'bitwidth'],
+  IntQuant: ['x', 'scale', 'zeropt', 'bitwidth'],
+  BipolarQuant: ['x', 'scale'],
+  Trunc: ['x', 'scale', 'zeropt', 'in_bw', 'out_scale', 'out_bw'],
+  FloatQuant: ['x', 'scale', 'exp_bw', 'mant_bw', 'exp_bias', 'max_val'],
+  MultiThreshold: ['v', 'thresholds'],
+  Reshape: ['data', 'shape'],
+  Add: ['A', 'B'],
+  Mul: ['A', 'B'],
+  Sub: ['A', 'B'],
+  Div: ['A', 'B'],
+  Resize: ['X', 'roi', 'scales', 'sizes'],
+  Upsample: ['X', 'scales'],
+  Pad: ['data', 'pads', 'constant_value', 'axes'],
+  Clip: ['input', 'min', 'max'],
+  QuantizeLinear: ['x', 'y_scale', 'y_zero_point'],
+  DequantizeLinear: ['x', 'x_scale', 'x_zero_point'],
+};
+
+export function slotName(n: Node, i: number): string {
+  return SLOTS[n.opType ?? '']?.[i] ?? `in${i}`;
+}
+
+export function attrValue(n: Node, name: string): number | string | number[] | undefined {
+  const a = (n.attribute ?? []).find((x) => x.name === name);
+  if (!a) return undefined;
+  if (a.type === 2 || (a.type == null && a.i != null)) return int64ToNumber(a.i);
+  if (a.type === 1) return a.f ?? 0;
+  if (a.type === 3) return new TextDecoder().decode(a.s ?? new Uint8Array());
+  if (a.type === 7) return (a.ints ?? []).map((v) => int64ToNumber(v));
+  if (a.type === 6) return a.floats ?? [];
+  return undefined;
+}
+
+/** Scalar value of a small constant tensor (an initializer), or undefined. */
+export function scalarInit(idx: GraphIndex, name: string | undefined | null): number | undefined {
+  if (!name) return undefined;
+  const t = idx.initializer.get(name);
+  if (!t) return undefined;
+  try {
+    const v = toNumbers(tensorValues(t));
+    return v.length === 1 ? v[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compact description of a quantizer, e.g. "INT4 · narrow" or "BIPOLAR". */
+export function quantizerBadge(idx: GraphIndex, n: Node): string | undefined {
+  const op = n.opType;
+  const ins = n.input ?? [];
+  if (op === 'Quant' || op === 'IntQuant') {
+    const bits = scalarInit(idx, ins[3]);
+    const signed = (attrValue(n, 'signed') ?? 1) !== 0;
+    const narrow = (attrValue(n, 'narrow') ?? 1) !== 0;
+    const b = bits === undefined ? '?' : String(bits);
+    return `${signed ? 'INT' : 'UINT'}${b}${narrow ? ' · narrow' : ''}`;
+  }
+  if (op === 'BipolarQuant') return 'BIPOLAR';
+  if (op === 'Trunc') {
+    const ob = scalarInit(idx, ins[ins.length >= 6 ? 5 : 4]);
+    return `→ ${ob ?? '?'} bits`;
+  }
+  if (op === 'FloatQuant') {
+    const e = scalarInit(idx, ins[2]);
+    const m = scalarInit(idx, ins[3]);
+    return `FLOAT<${e ?? '?'},${m ?? '?'}>`;
+  }
+  if (op === 'MultiThreshold') {
+    const dt = attrValue(n, 'out_dtype');
+    return typeof dt === 'string' ? dt : undefined;
+  }
+  return undefined;
+}
+
+export interface ViewOptions {
+  showConstants: boolean;
+}
+
+const NODE_W = 180;
+const ROW_H = 16;
+const HEAD_H = 40;
+
+function isConstInput(idx: GraphIndex, name: string): boolean {
+  return idx.initializer.has(name) && !idx.input.has(name);
+}
+
+function tensorText(idx: GraphIndex, name: string): string {
+  const info = tensorInfo(idx, name);
+  return `${formatShape(info.shape)} ${datatypeLabel(info)}`;
+}
+
+export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
+  const graph = model.graph ?? {};
+  const idx = indexGraph(graph);
+  const nodes: ViewNode[] = [];
+  const edges: ViewEdge[] = [];
+  const nodeIdOf = new Map<number, string>();
+  const edgesOfTensor = new Map<string, string[]>();
+  const nodeList = idx.nodes;
+
+  // Which quantizers fold into their consumer: constant data input, exactly one consumer.
+  const foldedInto = new Map<number, number>();
+  if (!opts.showConstants) {
+    nodeList.forEach((n, i) => {
+      if (!isQuantizerOp(n)) return;
+      const ins = n.input ?? [];
+      if (!ins.every((t) => !t || isConstInput(idx, t))) return;
+      const out = n.output?.[0];
+      const cons = out ? idx.consumers.get(out) : undefined;
+      if (!cons || cons.length !== 1 || idx.output.has(out!)) return;
+      foldedInto.set(i, cons[0]);
+    });
+  }
+
+  const producerId = new Map<string, string>();
+  const inputsShown = (graph.input ?? []).filter((v) => v.name && !idx.initializer.has(v.name));
+  for (const v of inputsShown) {
+    const id = `in:${v.name}`;
+    nodes.push({ id, kind: 'input', title: v.name!, subtitle: tensorText(idx, v.name!), domain: '', tensor: v.name!, rows: [], category: 'io', width: NODE_W, height: HEAD_H });
+    producerId.set(v.name!, id);
+  }
+
+  const constNodes = new Map<string, string>();
+  nodeList.forEach((n, i) => {
+    if (foldedInto.has(i)) return;
+    const id = `n:${i}`;
+    nodeIdOf.set(i, id);
+    for (const o of n.output ?? []) if (o) producerId.set(o, id);
+  });
+  // Folded quantizers: their outputs appear to come from the consumer's row, so no edge is drawn.
+  for (const [q, c] of foldedInto) nodeIdOf.set(q, `n:${c}`);
+
+  nodeList.forEach((n, i) => {
+    if (foldedInto.has(i)) return;
+    const id = `n:${i}`;
+    const rows: FoldedRow[] = [];
+    (n.input ?? []).forEach((t, k) => {
+      if (!t) return;
+      const slot = slotName(n, k);
+      const pq = idx.producer.get(t);
+      if (pq !== undefined && foldedInto.get(pq) === i) {
+        const qn = nodeList[pq];
+        const w = qn.input?.[0] ?? '';
+        rows.push({ slot, tensor: t, quantNode: pq, text: `${qn.opType} ${quantizerBadge(idx, qn) ?? ''} ${formatShape(tensorInfo(idx, w).shape)}`.replace(/\s+/g, ' ') });
+        return;
+      }
+      if (isConstInput(idx, t)) {
+        if (opts.showConstants) {
+          let cid = constNodes.get(t);
+          if (!cid) {
+            cid = `c:${t}`;
+            constNodes.set(t, cid);
+            nodes.push({ id: cid, kind: 'const', title: t, subtitle: tensorText(idx, t), domain: '', tensor: t, rows: [], category: 'const', width: NODE_W, height: HEAD_H });
+          }
+          producerId.set(t, cid);
+        } else {
+          rows.push({ slot, tensor: t, text: tensorText(idx, t) });
+        }
+      }
+    });
+    const cat = opCategory(n);
+    nodes.push({
+      id,
+      kind: 'op',
+      title: n.opType ?? '?',
+      subtitle: n.name ?? '',
+      domain: n.domain ?? '',
+      nodeIndex: i,
+      rows,
+      badge: cat === 'quant' ? quantizerBadge(idx, n) : undefined,
+      category: cat,
+      width: NODE_W,
+      height: HEAD_H + rows.length * ROW_H + (rows.length ? 4 : 0),
+    });
+  });
+
+  for (const v of graph.output ?? []) {
+    if (!v.name) continue;
+    const id = `out:${v.name}`;
+    nodes.push({ id, kind: 'output', title: v.name, subtitle: tensorText(idx, v.name), domain: '', tensor: v.name, rows: [], category: 'io', width: NODE_W, height: HEAD_H });
+    const src = producerId.get(v.name);
+    if (src) addEdge(src, id, v.name);
+  }
+
+  function addEdge(source: string, target: string, tensor: string) {
+    const id = `e${edges.length}`;
+    edges.push({ id, source, target, tensor, label: tensorText(idx, tensor) });
+    const l = edgesOfTensor.get(tensor);
+    if (l) l.push(id);
+    else edgesOfTensor.set(tensor, [id]);
+  }
+
+  nodeList.forEach((n, i) => {
+    if (foldedInto.has(i)) return;
+    const target = `n:${i}`;
+    const seen = new Set<string>();
+    for (const t of n.input ?? []) {
+      if (!t || seen.has(t)) continue;
+      seen.add(t);
+      const src = producerId.get(t);
+      if (!src || src === target) continue;
+      if (!opts.showConstants && isConstInput(idx, t)) continue;
+      addEdge(src, target, t);
+    }
+  });
+
+  return { nodes, edges, nodeIdOf, edgesOfTensor };
+}
