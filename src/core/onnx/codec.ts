@@ -5,7 +5,19 @@
  */
 import { ModelError } from '../errors.js';
 import type { Model } from '../ir/types.js';
+import $protobuf from 'protobufjs/minimal.js';
 import { onnx } from './onnxProto.js';
+
+// Unknown fields (from a newer ONNX than this schema) are kept in `$unknowns`. protobufjs makes that
+// property non-enumerable, which would drop it on structured clone (postMessage) and on object spread
+// (every immutable edit). Make it an ordinary property so unknown fields survive both.
+{
+  const util = $protobuf.util as unknown as { makeProp: (o: object, k: string, e?: boolean) => void };
+  const makeProp = util.makeProp;
+  util.makeProp = (o, k, e) => makeProp(o, k, k === '$unknowns' ? true : e);
+  // protobufjs drops unknown fields unless told otherwise; a lossless editor must keep them.
+  ($protobuf.Reader as unknown as { discardUnknown: boolean }).discardUnknown = false;
+}
 
 /** Protobuf messages cannot exceed 2 GiB; larger ONNX models must keep weights in external files. */
 export const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
