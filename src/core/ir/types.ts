@@ -6,6 +6,7 @@
  * int64 fields arrive as Long objects from the decoder, or as plain {low, high} objects after a trip
  * through postMessage; read them with `int64ToNumber` / `int64ToBigInt`, never directly.
  */
+import Long from 'long';
 import type { onnx } from '../onnx/onnxProto.js';
 
 export type Model = onnx.ModelProto.$Properties;
@@ -47,11 +48,11 @@ export function int64ToBigInt(v: Int64Like): bigint {
   return (high << 32n) + low;
 }
 
-/** A plain {low, high} int64 that the encoder accepts, from a number or bigint. */
-export function int64From(v: number | bigint): { low: number; high: number; unsigned: boolean } {
+/** An int64 field value (a Long, as the decoder produces) from a number or bigint. */
+export function int64From(v: number | bigint): Long {
   const b = BigInt.asIntN(64, typeof v === 'bigint' ? v : BigInt(Math.trunc(v)));
   const u = BigInt.asUintN(64, b);
-  return { low: Number(u & 0xffffffffn) | 0, high: Number(u >> 32n) | 0, unsigned: false };
+  return Long.fromBits(Number(u & 0xffffffffn) | 0, Number(u >> 32n) | 0, false);
 }
 
 export function isInt64Like(v: unknown): v is Int64Like {

@@ -3,8 +3,8 @@
  * Pure: the same function feeds the canvas, SVG/PNG export, search and the layout worker.
  *
  * Folding (default on): initializers become rows inside the node that reads them, and a quantizer
- * whose data input is constant (a weight quantizer) becomes a row inside the node it feeds, so a
- * layer reads as one box. `showConstants` turns both into nodes of their own.
+ * whose data input is constant (a weight quantizer, possibly followed by a Transpose or Reshape of the
+ * weight) becomes a row inside the node it feeds, so a layer reads as one box. `showConstants` turns both into nodes of their own.
  */
 import { indexGraph, type GraphIndex } from '../ir/graphIndex.js';
 import { datatypeLabel, formatShape, tensorInfo } from '../ir/tensorInfo.js';
@@ -177,12 +177,18 @@ const NODE_W = 180;
 const ROW_H = 16;
 const HEAD_H = 40;
 
+/**
+ * An initializer is a constant even when it is also listed as a graph input (IR < 4 exporters list
+ * every initializer there; the graph input only makes it overridable). Such inputs are not drawn as
+ * input nodes, so treating them as non-constant would make the weights vanish from the view.
+ */
 function isConstInput(idx: GraphIndex, name: string): boolean {
-  return idx.initializer.has(name) && !idx.input.has(name);
+  return idx.initializer.has(name);
 }
 
 function tensorText(idx: GraphIndex, name: string): string {
   const info = tensorInfo(idx, name);
+  if (!info.shape && !info.elemType && !info.finnDatatype) return '';
   return `${formatShape(info.shape)} ${datatypeLabel(info)}`;
 }
 
@@ -195,19 +201,45 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
   const edgesOfTensor = new Map<string, string[]>();
   const nodeList = idx.nodes;
 
-  // Which quantizers fold into their consumer: constant data input, exactly one consumer.
+  // Constant subgraphs (weight quantizers, transposes of weights, ...) fold into the node that reads
+  // them: a node folds when every input is an initializer or the output of another folding node, and
+  // its only output has exactly one reader.
   const foldedInto = new Map<number, number>();
   if (!opts.showConstants) {
-    nodeList.forEach((n, i) => {
-      if (!isQuantizerOp(n)) return;
-      const ins = n.input ?? [];
-      if (!ins.every((t) => !t || isConstInput(idx, t))) return;
-      const out = n.output?.[0];
+    const isConst = new Uint8Array(nodeList.length);
+    for (const i of idx.order) {
+      const n = nodeList[i];
+      const ins = (n.input ?? []).filter((t) => t);
+      if (ins.length === 0 || (n.output?.length ?? 0) !== 1) continue;
+      if (ins.every((t) => isConstInput(idx, t) || (idx.producer.has(t) && isConst[idx.producer.get(t)!]))) isConst[i] = 1;
+    }
+    const target = (i: number, depth = 0): number | undefined => {
+      const out = nodeList[i].output?.[0];
       const cons = out ? idx.consumers.get(out) : undefined;
-      if (!cons || cons.length !== 1 || idx.output.has(out!)) return;
-      foldedInto.set(i, cons[0]);
+      if (!out || !cons || cons.length !== 1 || idx.output.has(out) || depth > 64) return undefined;
+      return isConst[cons[0]] ? target(cons[0], depth + 1) : cons[0];
+    };
+    nodeList.forEach((_, i) => {
+      if (!isConst[i]) return;
+      const c = target(i);
+      if (c !== undefined) foldedInto.set(i, c);
     });
   }
+  /** "Quant INT2 · narrow → Transpose" for the folded chain that ends in tensor t */
+  const chainText = (t: string): { text: string; quant?: number } => {
+    const steps: string[] = [];
+    let quant: number | undefined;
+    let cur: string | undefined = t;
+    for (let guard = 0; cur && guard < 16; guard++) {
+      const p = idx.producer.get(cur);
+      if (p === undefined || !foldedInto.has(p)) break;
+      const pn = nodeList[p];
+      if (isQuantizerOp(pn) && quant === undefined) quant = p;
+      steps.unshift(`${pn.opType}${isQuantizerOp(pn) ? ` ${quantizerBadge(idx, pn) ?? ''}` : ''}`.trim());
+      cur = (pn.input ?? []).find((x) => x && !isConstInput(idx, x)) ?? pn.input?.[0];
+    }
+    return { text: `${steps.join(' → ')} ${tensorText(idx, t)}`, quant };
+  };
 
   const producerId = new Map<string, string>();
   const inputsShown = (graph.input ?? []).filter((v) => v.name && !idx.initializer.has(v.name));
@@ -236,9 +268,8 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       const slot = slotName(n, k);
       const pq = idx.producer.get(t);
       if (pq !== undefined && foldedInto.get(pq) === i) {
-        const qn = nodeList[pq];
-        const w = qn.input?.[0] ?? '';
-        rows.push({ slot, tensor: t, quantNode: pq, text: `${qn.opType} ${quantizerBadge(idx, qn) ?? ''} ${formatShape(tensorInfo(idx, w).shape)}`.replace(/\s+/g, ' ') });
+        const c = chainText(t);
+        rows.push({ slot, tensor: t, quantNode: c.quant, text: c.text });
         return;
       }
       if (isConstInput(idx, t)) {
@@ -297,6 +328,8 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       const src = producerId.get(t);
       if (!src || src === target) continue;
       if (!opts.showConstants && isConstInput(idx, t)) continue;
+      const p = idx.producer.get(t);
+      if (p !== undefined && foldedInto.has(p)) continue;
       addEdge(src, target, t);
     }
   });

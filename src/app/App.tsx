@@ -1,0 +1,198 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { indexGraph } from '../core/ir/graphIndex.js';
+import { COMMANDS, commandFor, keyLabel, openPicker } from './commands.js';
+import { GraphCanvas } from './graph/GraphCanvas.js';
+import { openFiles, openUrl } from './open.js';
+import { SearchBox } from './Search.js';
+import { Sidebar } from './Sidebar.js';
+import { StartScreen } from './StartScreen.js';
+import { canRedo, canUndo, currentModel, useApp } from './store.js';
+import { useLayoutSync } from './useLayout.js';
+import { formatBytes } from './sidebar/format.js';
+
+export function App() {
+  const doc = useApp((s) => s.doc);
+  const loading = useApp((s) => s.loading);
+  const notice = useApp((s) => s.notice);
+  const layout = useApp((s) => s.layout);
+  const showConstants = useApp((s) => s.showConstants);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
+  useLayoutSync();
+
+  openPicker.current = () => fileInput.current?.click();
+
+  // ?url= opens a model by address once at start.
+  useEffect(() => {
+    const url = new URLSearchParams(window.location.search).get('url');
+    if (url) void openUrl(url);
+  }, []);
+
+  // Keyboard: commands from the registry, then graph navigation.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+      if (typing && !(e.ctrlKey || e.metaKey)) return;
+      const cmd = commandFor(e);
+      if (cmd) {
+        e.preventDefault();
+        void cmd.run();
+        return;
+      }
+      navigate(e);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const onDrop = useCallback((e: React.DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length) void openFiles(files);
+  }, []);
+
+  return (
+    <div
+      className="app"
+      onDragOver={(e) => {
+        e.preventDefault();
+        if (!dragging) setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      <header className="topbar">
+        <span className="brand">QONNX Studio</span>
+        <button onClick={() => openPicker.current()} title={`Open a model (${keyLabel('Mod+O')})`} data-testid="open">Open</button>
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          accept=".onnx,.data,.bin,.pb,.weights,*"
+          data-testid="file-input"
+          style={{ display: 'none' }}
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            e.target.value = '';
+            if (files.length) void openFiles(files);
+          }}
+        />
+        {doc && (
+          <>
+            <span className="filename mono" title={doc.fileName} data-testid="file-name">{doc.fileName}</span>
+            <ExportMenu />
+            <button disabled={!canUndo(doc.history)} onClick={() => useApp.getState().undo()} title={`Undo (${keyLabel('Mod+Z')})`}>↶</button>
+            <button disabled={!canRedo(doc.history)} onClick={() => useApp.getState().redo()} title={`Redo (${keyLabel('Mod+Shift+Z')})`}>↷</button>
+            <label className="toggle" title="Show initializers and weight quantizers as nodes of their own (C)">
+              <input type="checkbox" checked={showConstants} onChange={(e) => useApp.getState().setShowConstants(e.target.checked)} data-testid="toggle-constants" />
+              constants as nodes
+            </label>
+            <button onClick={() => useApp.getState().setSearchOpen(true)} title={`Find (${keyLabel('Mod+F')})`} data-testid="search-button">Find</button>
+          </>
+        )}
+        <span className="spacer" />
+        <button className="icon" title="Keyboard shortcuts (?)" onClick={() => COMMANDS.find((c) => c.id === 'shortcuts')!.run()}>?</button>
+      </header>
+      {notice && (
+        <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice" data-code={notice.code ?? ''}>
+          <pre className="notice-text">{notice.message}{notice.where ? `\n(at ${notice.where})` : ''}</pre>
+          <button className="icon" onClick={() => useApp.getState().notify(null)} title="Dismiss">×</button>
+        </div>
+      )}
+      <main className="main">
+        {doc ? (
+          <>
+            <section className="graph-area">
+              <SearchBox />
+              {layout ? <GraphCanvas /> : <div className="placeholder">Laying out {doc.summary.node_count.toLocaleString('en-US')} nodes…</div>}
+            </section>
+            <Sidebar />
+          </>
+        ) : (
+          !loading && <StartScreen onPick={() => openPicker.current()} />
+        )}
+        {loading && (
+          <div className="loading" data-testid="loading" role="progressbar" aria-valuenow={loading.total ? Math.round((100 * loading.done) / loading.total) : undefined}>
+            <div>{loading.stage} {loading.fileName}…</div>
+            <div className="bar"><div style={{ width: loading.total ? `${(100 * loading.done) / loading.total}%` : '30%' }} /></div>
+            <div className="muted small">{formatBytes(loading.done)}{loading.total ? ` of ${formatBytes(loading.total)}` : ''}</div>
+          </div>
+        )}
+        {dragging && <div className="dropzone">Drop an .onnx model (and its external data files)</div>}
+      </main>
+    </div>
+  );
+}
+
+function ExportMenu() {
+  const [open, setOpen] = useState(false);
+  const items = COMMANDS.filter((c) => c.group === 'file' && c.id.startsWith('export'));
+  return (
+    <div className="menu">
+      <button onClick={() => setOpen(!open)} data-testid="export-menu">Export ▾</button>
+      {open && (
+        <ul className="menu-list" onMouseLeave={() => setOpen(false)}>
+          {items.map((c) => (
+            <li key={c.id}>
+              <button
+                data-testid={`cmd-${c.id}`}
+                disabled={!(c.enabled?.() ?? true)}
+                onClick={() => {
+                  setOpen(false);
+                  void c.run();
+                }}
+              >
+                {c.title}
+                {c.keys ? <span className="muted"> {keyLabel(c.keys[0])}</span> : null}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** Arrow keys walk the graph from the selected node; Enter centres it. */
+function navigate(e: KeyboardEvent) {
+  const st = useApp.getState();
+  const model = currentModel(st);
+  const sel = st.selection;
+  if (!model || !['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Enter'].includes(e.key)) return;
+  const idx = indexGraph(model.graph ?? {});
+  if (!sel || sel.kind !== 'node') {
+    if (e.key.startsWith('Arrow') && idx.order.length) {
+      e.preventDefault();
+      st.select({ kind: 'node', index: idx.order[0] }, true);
+    }
+    return;
+  }
+  const n = idx.nodes[sel.index];
+  let next: number | undefined;
+  if (e.key === 'ArrowUp') {
+    for (const t of n?.input ?? []) {
+      const p = t ? idx.producer.get(t) : undefined;
+      if (p !== undefined) { next = p; break; }
+    }
+  } else if (e.key === 'ArrowDown') {
+    for (const t of n?.output ?? []) {
+      const c = idx.consumers.get(t)?.[0];
+      if (c !== undefined) { next = c; break; }
+    }
+  } else if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+    const at = idx.order.indexOf(sel.index);
+    next = idx.order[at + (e.key === 'ArrowLeft' ? -1 : 1)];
+  } else if (e.key === 'Enter') {
+    e.preventDefault();
+    st.select(sel, true);
+    return;
+  }
+  if (next !== undefined) {
+    e.preventDefault();
+    st.select({ kind: 'node', index: next }, true);
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The graph view. React Flow owns the viewport (pan, zoom, keyboard) and renders node cards, but only
+ * those inside the viewport and only when zoomed in enough to read them; a canvas underneath draws
+ * every edge and label, and every node as a box when zoomed out. So a 20,000-node graph costs the DOM
+ * no more than a 30-node one.
+ */
+import { ReactFlow, ReactFlowProvider, useReactFlow, type Viewport as RFViewport } from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useApp, type LayoutState } from '../store.js';
+import { buildSpatialIndex, distanceToRoute, drawGraph, visibleNodes, type Viewport } from './drawGraph.js';
+import { Minimap } from './Minimap.js';
+import { nodeTypes, type ViewRFNode } from './NodeViews.js';
+
+/** Below this zoom, or with more visible nodes than MAX_DOM_NODES, nodes are drawn on the canvas. */
+export const DETAIL_ZOOM = 0.4;
+const MAX_DOM_NODES = 350;
+export const MIN_ZOOM = 0.0002;
+
+function initialViewport(l: LayoutState, w: number, h: number): RFViewport {
+  const fit = Math.min(w / (l.width + 80), h / (l.height + 80));
+  if (fit >= 0.45) {
+    const zoom = Math.min(fit, 1.2);
+    return { x: (w - l.width * zoom) / 2, y: (h - l.height * zoom) / 2, zoom };
+  }
+  // A tall graph: fit its width (readable zoom) and start at the top, like reading a document.
+  const zoom = Math.max(0.45, Math.min(1, w / (l.width + 80)));
+  return { x: Math.max(20, (w - l.width * zoom) / 2), y: 20, zoom };
+}
+
+export function fitAllViewport(l: LayoutState, w: number, h: number): RFViewport {
+  const zoom = Math.max(MIN_ZOOM, Math.min(1.2, w / (l.width + 80), h / (l.height + 80)));
+  return { x: (w - l.width * zoom) / 2, y: (h - l.height * zoom) / 2, zoom };
+}
+
+function Inner() {
+  const layout = useApp((s) => s.layout);
+  const selection = useApp((s) => s.selection);
+  const focusRequest = useApp((s) => s.focusRequest);
+  const rf = useReactFlow();
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [size, setSize] = useState({ w: 800, h: 600 });
+  const [vp, setVp] = useState<Viewport>({ x: 0, y: 0, zoom: 1 });
+  const spatial = useMemo(() => (layout ? buildSpatialIndex(layout) : null), [layout]);
+  const dark = typeof window !== 'undefined' && window.matchMedia?.('(prefers-color-scheme: dark)').matches;
+
+  useEffect(() => {
+    const el = wrapRef.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setSize({ w: el.clientWidth, h: el.clientHeight }));
+    ro.observe(el);
+    setSize({ w: el.clientWidth, h: el.clientHeight });
+    return () => ro.disconnect();
+  }, []);
+
+  // New layout: keep the viewport for a new version of the same model, else choose a first view.
+  const lastDocKey = useRef<string>('');
+  const doc = useApp((s) => s.doc);
+  useEffect(() => {
+    if (!layout || !wrapRef.current) return;
+    const docKey = `${doc?.fileName}:${doc?.openedAt}`;
+    if (docKey === lastDocKey.current) return;
+    lastDocKey.current = docKey;
+    const v = initialViewport(layout, wrapRef.current.clientWidth, wrapRef.current.clientHeight);
+    rf.setViewport(v);
+    setVp(v);
+  }, [layout, doc, rf]);
+
+  const selectedNodeId = useMemo(() => {
+    if (!layout || !selection) return undefined;
+    if (selection.kind === 'node') return layout.vg.nodeIdOf.get(selection.index);
+    return undefined;
+  }, [layout, selection]);
+  const selectedTensor = selection?.kind === 'tensor' ? selection.name : undefined;
+
+  // Which nodes are DOM nodes right now.
+  const x0 = -vp.x / vp.zoom, y0 = -vp.y / vp.zoom;
+  const x1 = x0 + size.w / vp.zoom, y1 = y0 + size.h / vp.zoom;
+  const visible = useMemo(
+    () => (layout && spatial && vp.zoom >= DETAIL_ZOOM ? visibleNodes(layout, spatial, x0 - 200, y0 - 200, x1 + 200, y1 + 200) : []),
+    // quantise the viewport so small pans do not rebuild the list
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [layout, spatial, vp.zoom >= DETAIL_ZOOM, Math.round(x0 / 100), Math.round(y0 / 100), Math.round(x1 / 100), Math.round(y1 / 100)],
+  );
+  const detailed = vp.zoom >= DETAIL_ZOOM && visible.length <= MAX_DOM_NODES;
+
+  const nodeCache = useRef(new Map<string, ViewRFNode>());
+  useEffect(() => nodeCache.current.clear(), [layout]);
+  const rfNodes = useMemo<ViewRFNode[]>(() => {
+    if (!layout || !detailed) return [];
+    return visible.map((i) => {
+      const vn = layout.vg.nodes[i];
+      const sel = vn.id === selectedNodeId || (selectedTensor !== undefined && vn.tensor === selectedTensor);
+      const cached = nodeCache.current.get(vn.id);
+      if (cached && cached.data.selected === sel) return cached;
+      const node: ViewRFNode = {
+        id: vn.id,
+        type: vn.kind === 'op' ? 'op' : 'io',
+        position: layout.pos.get(vn.id)!,
+        data: { vn, selected: sel },
+        width: vn.width,
+        height: vn.height,
+        draggable: false,
+        selectable: false,
+        connectable: false,
+      };
+      nodeCache.current.set(vn.id, node);
+      return node;
+    });
+  }, [layout, detailed, visible, selectedNodeId, selectedTensor]);
+
+  // Canvas redraw on every viewport or selection change, once per frame.
+  useEffect(() => {
+    const c = canvasRef.current;
+    if (!c || !layout || !spatial) return;
+    const dpr = window.devicePixelRatio || 1;
+    if (c.width !== size.w * dpr || c.height !== size.h * dpr) {
+      c.width = size.w * dpr;
+      c.height = size.h * dpr;
+    }
+    const id = requestAnimationFrame(() => {
+      const ctx = c.getContext('2d');
+      if (ctx) drawGraph(ctx, layout, spatial, vp, { width: size.w, height: size.h, dpr, drawNodes: !detailed, selectedNodeId, selectedTensor, dark });
+    });
+    return () => cancelAnimationFrame(id);
+  }, [layout, spatial, vp, size, detailed, selectedNodeId, selectedTensor, dark]);
+
+  // Centre on a requested node.
+  useEffect(() => {
+    if (!focusRequest || !layout) return;
+    const vn = layout.vg.nodes.find((n) => n.id === focusRequest.id);
+    const p = vn && layout.pos.get(vn.id);
+    if (!vn || !p) return;
+    const zoom = Math.max(vp.zoom, 0.8);
+    const v = { zoom, x: size.w / 2 - (p.x + vn.width / 2) * zoom, y: size.h / 2 - (p.y + vn.height / 2) * zoom };
+    rf.setViewport(v, { duration: 200 });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focusRequest]);
+
+  const select = useApp((s) => s.select);
+  const onNodeClick = useCallback(
+    (_: unknown, n: ViewRFNode) => {
+      const vn = n.data.vn;
+      if (vn.nodeIndex !== undefined) select({ kind: 'node', index: vn.nodeIndex });
+      else if (vn.tensor) select({ kind: 'tensor', name: vn.tensor });
+    },
+    [select],
+  );
+
+  const onPaneClick = useCallback(
+    (ev: React.MouseEvent) => {
+      if (!layout || !spatial || !wrapRef.current) return;
+      const rect = wrapRef.current.getBoundingClientRect();
+      const fx = (ev.clientX - rect.left - vp.x) / vp.zoom;
+      const fy = (ev.clientY - rect.top - vp.y) / vp.zoom;
+      if (!detailed) {
+        const hit = visibleNodes(layout, spatial, fx, fy, fx, fy)[0];
+        if (hit !== undefined) {
+          const vn = layout.vg.nodes[hit];
+          if (vn.nodeIndex !== undefined) select({ kind: 'node', index: vn.nodeIndex });
+          else if (vn.tensor) select({ kind: 'tensor', name: vn.tensor });
+          return;
+        }
+      }
+      const tol = Math.max(6 / vp.zoom, 2);
+      let best = -1;
+      let bestD = tol;
+      layout.vg.edges.forEach((e, k) => {
+        const b = spatial.edgeBox;
+        if (fx < b[4 * k] - tol || fx > b[4 * k + 2] + tol || fy < b[4 * k + 1] - tol || fy > b[4 * k + 3] + tol) return;
+        const d = distanceToRoute(layout.routes.get(e.id)!, fx, fy);
+        if (d < bestD) {
+          bestD = d;
+          best = k;
+        }
+      });
+      if (best >= 0) select({ kind: 'tensor', name: layout.vg.edges[best].tensor });
+      else select(null);
+    },
+    [layout, spatial, vp, detailed, select],
+  );
+
+  return (
+    <div className="graph-wrap" ref={wrapRef} data-testid="graph" data-detailed={detailed ? '1' : '0'} data-zoom={vp.zoom.toFixed(4)}>
+      <canvas className="graph-canvas" ref={canvasRef} style={{ width: size.w, height: size.h }} data-testid="graph-canvas" />
+      <ReactFlow
+        nodes={rfNodes}
+        edges={[]}
+        nodeTypes={nodeTypes}
+        onMove={(_, v) => setVp(v)}
+        onNodeClick={onNodeClick}
+        onPaneClick={onPaneClick}
+        minZoom={MIN_ZOOM}
+        maxZoom={3}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        elementsSelectable={false}
+        zoomOnDoubleClick={false}
+        proOptions={{ hideAttribution: true }}
+        onlyRenderVisibleElements={false}
+        deleteKeyCode={null}
+        selectionKeyCode={null}
+        multiSelectionKeyCode={null}
+      />
+      {layout && (
+        <Minimap
+          layout={layout}
+          viewport={vp}
+          size={size}
+          onMove={(cx, cy) => rf.setViewport({ zoom: vp.zoom, x: size.w / 2 - cx * vp.zoom, y: size.h / 2 - cy * vp.zoom })}
+        />
+      )}
+      <div className="graph-controls">
+        <button title="Zoom in (+)" onClick={() => rf.zoomIn({ duration: 150 })}>+</button>
+        <button title="Zoom out (-)" onClick={() => rf.zoomOut({ duration: 150 })}>−</button>
+        <button
+          title="Fit the whole graph (0)"
+          data-testid="fit"
+          onClick={() => layout && rf.setViewport(fitAllViewport(layout, size.w, size.h), { duration: 200 })}
+        >
+          ⤢
+        </button>
+        <button title="Actual size (1)" onClick={() => rf.setViewport({ ...vp, zoom: 1 }, { duration: 150 })}>1:1</button>
+      </div>
+    </div>
+  );
+}
+
+export function GraphCanvas() {
+  return (
+    <ReactFlowProvider>
+      <Inner />
+    </ReactFlowProvider>
+  );
+}

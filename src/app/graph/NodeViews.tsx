@@ -1,0 +1,63 @@
+/** DOM renderings of view nodes, used by React Flow when the zoom level makes text readable. */
+import { Handle, Position, type NodeProps, type Node as RFNode } from '@xyflow/react';
+import { memo } from 'react';
+import type { ViewNode } from '../../core/view/viewGraph.js';
+import { CATEGORY_COLOR } from './palette.js';
+
+export type ViewNodeData = { vn: ViewNode; selected: boolean };
+export type ViewRFNode = RFNode<ViewNodeData, 'op' | 'io'>;
+
+const hidden = { opacity: 0, pointerEvents: 'none' as const };
+
+function OpNodeImpl({ data }: NodeProps<ViewRFNode>) {
+  const { vn, selected } = data;
+  const color = CATEGORY_COLOR[vn.category];
+  return (
+    <div
+      className={`gnode gnode-op${selected ? ' is-selected' : ''}`}
+      style={{ width: vn.width, height: vn.height, ['--cat' as string]: color }}
+      data-node-id={vn.id}
+      data-testid="graph-node"
+      title={`${vn.title}${vn.domain ? ` (${vn.domain})` : ''}${vn.subtitle ? `\n${vn.subtitle}` : ''}`}
+    >
+      <Handle type="target" position={Position.Top} style={hidden} isConnectable={false} />
+      <div className="gnode-head">
+        <span className="gnode-op-name">{vn.title}</span>
+        {vn.badge ? <span className="gnode-badge">{vn.badge}</span> : null}
+      </div>
+      <div className="gnode-sub">{vn.subtitle || '\u00a0'}</div>
+      {vn.rows.length > 0 && (
+        <div className="gnode-rows">
+          {vn.rows.map((r) => (
+            <div className={`gnode-row${r.quantNode !== undefined ? ' is-quant' : ''}`} key={r.slot + r.tensor}>
+              <span className="gnode-slot">{r.slot}</span>
+              <span className="gnode-rowtext">{r.text}</span>
+            </div>
+          ))}
+        </div>
+      )}
+      <Handle type="source" position={Position.Bottom} style={hidden} isConnectable={false} />
+    </div>
+  );
+}
+
+function IoNodeImpl({ data }: NodeProps<ViewRFNode>) {
+  const { vn, selected } = data;
+  return (
+    <div
+      className={`gnode gnode-io gnode-${vn.kind}${selected ? ' is-selected' : ''}`}
+      style={{ width: vn.width, height: vn.height }}
+      data-node-id={vn.id}
+      data-testid="graph-node"
+      title={`${vn.kind}: ${vn.title}\n${vn.subtitle}`}
+    >
+      <Handle type="target" position={Position.Top} style={hidden} isConnectable={false} />
+      <div className="gnode-io-kind">{vn.kind === 'const' ? 'constant' : vn.kind}</div>
+      <div className="gnode-io-name">{vn.title}</div>
+      <div className="gnode-io-type">{vn.subtitle}</div>
+      <Handle type="source" position={Position.Bottom} style={hidden} isConnectable={false} />
+    </div>
+  );
+}
+
+export const nodeTypes = { op: memo(OpNodeImpl), io: memo(IoNodeImpl) };

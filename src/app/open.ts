@@ -1,0 +1,88 @@
+/** Opening models: files (drop or picker, with external data), URLs and bundled samples. */
+import { current, newHistory } from '../core/ir/history.js';
+import type { DecodedModel } from '../workers/model.worker.js';
+import { externalLocations, useApp } from './store.js';
+import { Comlink, modelWorker, unwrap } from './workerClient.js';
+
+const progress = (fileName: string) =>
+  Comlink.proxy((done: number, total: number | undefined, stage: string) => useApp.getState().setLoading({ stage, done, total, fileName }));
+
+function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0: number) {
+  const history = newHistory(d.model, `Open ${fileName}`);
+  const locs = externalLocations(current(history).value);
+  const missingExternal = [...locs].filter((l) => !files.has(l) && !files.has(l.split('/').pop() ?? l));
+  const problems = d.problems.slice();
+  for (const l of missingExternal)
+    problems.unshift({
+      severity: 'warning',
+      code: 'dangling-input',
+      message: `External data file '${l}' was not provided: tensors stored in it cannot be shown or exported. Open the model together with that file.`,
+    });
+  useApp.getState().setDoc({
+    fileName,
+    history,
+    problems,
+    summary: d.summary,
+    externalFiles: files,
+    missingExternal,
+    openedAt: t0,
+    timings: d.timings,
+  });
+  useApp.getState().setLoading(null);
+}
+
+/** Pick the model among dropped files; the others are external data candidates. */
+export function splitFiles(files: File[]): { model?: File; data: Map<string, File> } {
+  const onnx = files.filter((f) => /\.(onnx|pb|ort|qonnx)$/i.test(f.name));
+  const model = onnx.length ? onnx.reduce((a, b) => (a.size <= b.size ? a : b)) : files.length === 1 ? files[0] : undefined;
+  const data = new Map<string, File>();
+  for (const f of files) if (f !== model) data.set(f.name, f);
+  return { model, data };
+}
+
+export async function openFiles(files: File[]): Promise<void> {
+  const app = useApp.getState();
+  const { model, data } = splitFiles(files);
+  if (!model) {
+    app.notify({ kind: 'error', message: `None of the dropped files (${files.map((f) => f.name).join(', ')}) is an .onnx model` });
+    return;
+  }
+  // Data files dropped alone extend the open model's external data.
+  const t0 = performance.now();
+  app.setLoading({ stage: 'Reading', done: 0, total: model.size, fileName: model.name });
+  try {
+    const d = unwrap(await modelWorker().decodeFile(model, progress(model.name)));
+    install(d, model.name, data, t0);
+  } catch (e) {
+    app.fail(e);
+  }
+}
+
+export async function openUrl(url: string): Promise<void> {
+  const app = useApp.getState();
+  const t0 = performance.now();
+  const name = url.split('/').pop() || url;
+  app.setLoading({ stage: 'Downloading', done: 0, fileName: name });
+  try {
+    const d = unwrap(await modelWorker().fetchModel(new URL(url, document.baseURI).href, progress(name)));
+    install(d, d.fileName, new Map(), t0);
+  } catch (e) {
+    app.fail(e);
+  }
+}
+
+export interface Sample {
+  file: string;
+  title: string;
+  about: string;
+  licence: string;
+}
+
+export async function loadSamples(): Promise<Sample[]> {
+  const res = await fetch(new URL('samples/samples.json', document.baseURI));
+  return res.ok ? ((await res.json()) as Sample[]) : [];
+}
+
+export function openSample(file: string): Promise<void> {
+  return openUrl(new URL(`samples/${file}`, document.baseURI).href);
+}

@@ -1,0 +1,58 @@
+import { indexGraph } from '../../core/ir/graphIndex.js';
+import { datatypeLabel, formatShape, tensorInfo } from '../../core/ir/tensorInfo.js';
+import { opCategory, QONNX_DOMAINS, quantizerBadge, slotName } from '../../core/view/viewGraph.js';
+import { currentModel, useApp } from '../store.js';
+import { ATTR_TYPE_NAMES, attrType, attrValueText } from './format.js';
+import { TensorLink } from './TensorLink.js';
+
+export function NodePanel({ index }: { index: number }) {
+  const model = useApp((s) => currentModel(s))!;
+  const idx = indexGraph(model.graph ?? {});
+  const n = idx.nodes[index];
+  if (!n) return <div className="panel"><p className="muted">This node no longer exists in the current version.</p></div>;
+  const dom = n.domain ?? '';
+  const kind = QONNX_DOMAINS.has(dom) ? 'QONNX custom op' : dom.startsWith('finn.custom_op.fpgadataflow') ? 'FINN hardware op (shown, not executed)' : dom ? 'custom domain' : 'standard ONNX op';
+  const badge = opCategory(n) === 'quant' ? quantizerBadge(idx, n) : undefined;
+  const ioRow = (t: string, label: string) => {
+    const info = tensorInfo(idx, t);
+    return (
+      <tr key={label + t}>
+        <th>{label}</th>
+        <td>{t ? <TensorLink name={t} /> : <span className="muted">(omitted)</span>}</td>
+        <td className="mono">{t ? formatShape(info.shape) : ''}</td>
+        <td className="mono">{t ? datatypeLabel(info) : ''}{info.isInitializer ? <span className="tag">init</span> : null}</td>
+      </tr>
+    );
+  };
+  return (
+    <div className="panel" data-testid="node-panel">
+      <h2><span className="op-title">{n.opType}</span>{badge ? <span className="badge">{badge}</span> : null}</h2>
+      <table className="kv"><tbody>
+        <tr><th>Name</th><td className="mono wrap" data-testid="node-name">{n.name || <span className="muted">(unnamed)</span>}</td></tr>
+        <tr><th>Domain</th><td className="mono">{dom || 'ai.onnx'} <span className="muted">· {kind}</span></td></tr>
+        <tr><th>Index</th><td>#{index}</td></tr>
+      </tbody></table>
+      <section>
+        <h3>Attributes ({n.attribute?.length ?? 0})</h3>
+        {(n.attribute?.length ?? 0) === 0 ? <p className="muted">none</p> : (
+          <table className="attrs" data-testid="attributes"><tbody>
+            {(n.attribute ?? []).map((a) => (
+              <tr key={a.name}>
+                <th className="mono">{a.name}</th>
+                <td className="muted small">{ATTR_TYPE_NAMES[attrType(a)] ?? attrType(a)}</td>
+                <td className="mono wrap">{attrValueText(a)}</td>
+              </tr>
+            ))}
+          </tbody></table>
+        )}
+      </section>
+      <section>
+        <h3>Inputs</h3>
+        <table className="io"><tbody>{(n.input ?? []).map((t, k) => ioRow(t, slotName(n, k)))}</tbody></table>
+        <h3>Outputs</h3>
+        <table className="io"><tbody>{(n.output ?? []).map((t, k) => ioRow(t, `out${k}`))}</tbody></table>
+      </section>
+      {n.docString && <section><h3>Description</h3><p className="doc">{n.docString}</p></section>}
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+import { useEffect, useMemo, useState } from 'react';
+import { indexGraph } from '../../core/ir/graphIndex.js';
+import { datatypeLabel, formatShape, tensorInfo } from '../../core/ir/tensorInfo.js';
+import type { Tensor } from '../../core/ir/types.js';
+import { encodeNpy } from '../../core/io/npy.js';
+import { elementTypeName } from '../../core/onnx/elementTypes.js';
+import { externalRef, isExternal, tensorValues, toNumbers, type TensorValues } from '../../core/onnx/tensorData.js';
+import { tensorStats, type TensorStats } from '../../core/analysis/tensorStats.js';
+import { download } from '../download.js';
+import { currentModel, useApp } from '../store.js';
+import { formatCount, formatNumber } from './format.js';
+import { NodeLink } from './TensorLink.js';
+
+async function loadValues(t: Tensor, files: Map<string, File>): Promise<TensorValues> {
+  if (!isExternal(t)) return tensorValues(t);
+  const ref = externalRef(t)!;
+  const f = files.get(ref.location) ?? files.get(ref.location.split('/').pop() ?? '');
+  if (!f) return tensorValues(t); // throws the 'missing external data' error naming the file
+  const end = ref.length !== undefined ? ref.offset + ref.length : f.size;
+  const bytes = new Uint8Array(await f.slice(ref.offset, end).arrayBuffer());
+  return tensorValues(t, bytes);
+}
+
+export function TensorPanel({ name }: { name: string }) {
+  const model = useApp((s) => currentModel(s))!;
+  const files = useApp((s) => s.doc?.externalFiles ?? new Map<string, File>());
+  const idx = indexGraph(model.graph ?? {});
+  const info = tensorInfo(idx, name);
+  const init = idx.initializer.get(name);
+  const producer = idx.producer.get(name);
+  const consumers = idx.consumers.get(name) ?? [];
+  const ann = idx.annotation.get(name);
+  const [vals, setVals] = useState<{ v?: TensorValues; stats?: TensorStats; error?: string }>({});
+
+  useEffect(() => {
+    setVals({});
+    if (!init) return;
+    let live = true;
+    loadValues(init, files)
+      .then((v) => live && setVals({ v, stats: tensorStats(toNumbers(v)) }))
+      .catch((e: Error) => live && setVals({ error: e.message }));
+    return () => {
+      live = false;
+    };
+  }, [init, files]);
+
+  const first = useMemo(() => (vals.v ? Array.from(toNumbers({ ...vals.v, data: Array.isArray(vals.v.data) ? vals.v.data.slice(0, 24) : vals.v.data.subarray(0, 24) })) : []), [vals.v]);
+
+  return (
+    <div className="panel" data-testid="tensor-panel">
+      <h2 className="mono wrap">{name}</h2>
+      <table className="kv"><tbody>
+        <tr><th>Shape</th><td className="mono" data-testid="tensor-shape">{formatShape(info.shape)}</td></tr>
+        <tr><th>Element type</th><td className="mono">{info.elemType ? elementTypeName(info.elemType) : '?'}</td></tr>
+        <tr><th>Datatype</th><td className="mono" data-testid="tensor-datatype" title="QONNX finn_datatype annotation when present, else the ONNX element type">{datatypeLabel(info)}</td></tr>
+        <tr><th>Declared in</th><td>{info.source === 'none' ? 'not declared (shape unknown)' : info.source.replace('_', ' ')}</td></tr>
+        {ann && [...ann].filter(([k]) => k !== 'finn_datatype').map(([k, v]) => <tr key={k}><th>{k}</th><td className="mono wrap">{v}</td></tr>)}
+        <tr><th>Produced by</th><td>{producer !== undefined ? <NodeLink index={producer} label={`${idx.nodes[producer].opType} ${idx.nodes[producer].name ?? ''}`} /> : init ? 'initializer' : idx.input.has(name) ? 'graph input' : '—'}</td></tr>
+        <tr><th>Used by</th><td>{consumers.length ? consumers.map((c, k) => <span key={k}>{k > 0 && ', '}<NodeLink index={c} label={`${idx.nodes[c].opType} ${idx.nodes[c].name ?? ''}`} /></span>) : '—'}</td></tr>
+        {init && isExternal(init) && <tr><th>Stored in</th><td className="mono">{externalRef(init)?.location} @ {externalRef(init)?.offset}</td></tr>}
+      </tbody></table>
+      {init && (
+        <section>
+          <h3>Values</h3>
+          {vals.error && <p className="error-text">{vals.error}</p>}
+          {!vals.error && !vals.stats && <p className="muted">Reading…</p>}
+          {vals.stats && vals.v && (
+            <>
+              <table className="kv" data-testid="tensor-stats"><tbody>
+                <tr><th>Elements</th><td>{formatCount(vals.stats.count)}</td></tr>
+                <tr><th>Min / max</th><td className="mono">{formatNumber(vals.stats.min)} / {formatNumber(vals.stats.max)}</td></tr>
+                <tr><th>Mean / std</th><td className="mono">{formatNumber(vals.stats.mean)} / {formatNumber(vals.stats.std)}</td></tr>
+                <tr><th>Sparsity</th><td title="Fraction of elements equal to zero">{(100 * vals.stats.zeros / Math.max(1, vals.stats.count)).toFixed(2)} % zeros ({formatCount(vals.stats.zeros)})</td></tr>
+                <tr><th>Distinct</th><td>{vals.stats.distinct >= 0 ? formatCount(vals.stats.distinct) : 'more than 4096'}</td></tr>
+              </tbody></table>
+              <Histogram stats={vals.stats} />
+              <h3>First values</h3>
+              <p className="mono small wrap" data-testid="tensor-first-values">{first.map(formatNumber).join(', ')}{vals.stats.count > first.length ? ', …' : ''}</p>
+              {!Array.isArray(vals.v.data) && (
+                <button
+                  data-testid="download-npy"
+                  onClick={() => {
+                    const v = vals.v!;
+                    download(encodeNpy(v.data as Exclude<TensorValues['data'], string[]>, v.shape), `${name.replace(/[^\w.-]+/g, '_')}.npy`);
+                  }}
+                >
+                  Download .npy
+                </button>
+              )}
+            </>
+          )}
+        </section>
+      )}
+    </div>
+  );
+}
+
+function Histogram({ stats }: { stats: TensorStats }) {
+  const max = Math.max(1, ...stats.histogram);
+  const W = 280, H = 80;
+  const bw = W / stats.histogram.length;
+  return (
+    <figure className="histogram" data-testid="histogram">
+      <svg width={W} height={H + 14} role="img" aria-label="Histogram of values">
+        {stats.histogram.map((c, i) => {
+          const h = c ? Math.max(1, (c / max) * H) : 0;
+          const lo = stats.min + (i * (stats.max - stats.min)) / stats.histogram.length;
+          return (
+            <rect key={i} x={i * bw} y={H - h} width={Math.max(1, bw - 1)} height={h} fill="#6366f1">
+              <title>{`${formatNumber(lo)} …: ${c}`}</title>
+            </rect>
+          );
+        })}
+        <text x={0} y={H + 12} fontSize={10} fill="currentColor">{formatNumber(stats.min)}</text>
+        <text x={W} y={H + 12} fontSize={10} textAnchor="end" fill="currentColor">{formatNumber(stats.max)}</text>
+      </svg>
+    </figure>
+  );
+}

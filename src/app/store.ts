@@ -1,0 +1,159 @@
+/**
+ * The application state (zustand). It holds the model history, selection and view state, and results
+ * that workers computed, each keyed by the model version it belongs to so that a stale result is never
+ * shown. Logic lives in src/core; this file only sequences it.
+ */
+import { create } from 'zustand';
+import { isModelError } from '../core/errors.js';
+import { canRedo, canUndo, current, jumpTo, pushVersion, redo, undo, type History } from '../core/ir/history.js';
+import type { GraphProblem } from '../core/ir/validate.js';
+import { validateModel } from '../core/ir/validate.js';
+import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
+import type { Model } from '../core/ir/types.js';
+import { externalRef, isExternal } from '../core/onnx/tensorData.js';
+import type { ViewGraph } from '../core/view/viewGraph.js';
+
+export type Selection = { kind: 'node'; index: number } | { kind: 'tensor'; name: string } | null;
+
+export interface Loading {
+  stage: string;
+  done: number;
+  total?: number;
+  fileName: string;
+}
+
+export interface Notice {
+  kind: 'error' | 'info';
+  message: string;
+  where?: string;
+  code?: string;
+}
+
+export interface LayoutState {
+  key: string;
+  vg: ViewGraph;
+  pos: Map<string, { x: number; y: number }>;
+  routes: Map<string, Float64Array>;
+  width: number;
+  height: number;
+  ms: number;
+}
+
+export interface Doc {
+  fileName: string;
+  history: History<Model>;
+  problems: GraphProblem[];
+  summary: ModelSummary;
+  /** external data files the user provided, by file name */
+  externalFiles: Map<string, File>;
+  /** external data locations referenced by the model but not provided */
+  missingExternal: string[];
+  openedAt: number;
+  timings: Record<string, number>;
+}
+
+export interface AppState {
+  doc: Doc | null;
+  selection: Selection;
+  showConstants: boolean;
+  layout: LayoutState | null;
+  loading: Loading | null;
+  notice: Notice | null;
+  searchOpen: boolean;
+  sidebarTab: 'model' | 'selection';
+  /** centre the view on this view-node id (consumed by the canvas) */
+  focusRequest: { id: string; seq: number } | null;
+
+  setDoc(doc: Doc): void;
+  commit(model: Model, label: string): void;
+  undo(): void;
+  redo(): void;
+  jump(i: number): void;
+  select(s: Selection, focus?: boolean): void;
+  focus(id: string): void;
+  setShowConstants(v: boolean): void;
+  setLayout(l: LayoutState | null): void;
+  setLoading(l: Loading | null): void;
+  notify(n: Notice | null): void;
+  fail(e: unknown): void;
+  setSearchOpen(v: boolean): void;
+  setSidebarTab(t: AppState['sidebarTab']): void;
+}
+
+export function currentModel(s: Pick<AppState, 'doc'>): Model | null {
+  return s.doc ? current(s.doc.history).value : null;
+}
+
+export function currentVersionId(s: Pick<AppState, 'doc'>): number {
+  return s.doc ? current(s.doc.history).id : 0;
+}
+
+/** External data locations referenced by tensors of the model. */
+export function externalLocations(model: Model): Set<string> {
+  const locs = new Set<string>();
+  for (const t of model.graph?.initializer ?? []) if (isExternal(t)) locs.add(externalRef(t)?.location ?? '');
+  return locs;
+}
+
+let focusSeq = 0;
+
+export const useApp = create<AppState>((set, get) => ({
+  doc: null,
+  selection: null,
+  showConstants: false,
+  layout: null,
+  loading: null,
+  notice: null,
+  searchOpen: false,
+  sidebarTab: 'model',
+  focusRequest: null,
+
+  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model' }),
+  commit: (model, label) => {
+    const doc = get().doc;
+    if (!doc) return;
+    set({ doc: { ...doc, history: pushVersion(doc.history, model, label), problems: validateModel(model), summary: summarizeModel(model) } });
+  },
+  undo: () => moveHistory(get, set, undo),
+  redo: () => moveHistory(get, set, redo),
+  jump: (i) => moveHistory(get, set, (h) => jumpTo(h, i)),
+  select: (selection, focus) => {
+    set({ selection, sidebarTab: selection ? 'selection' : 'model' });
+    if (focus && selection) {
+      const vg = get().layout?.vg;
+      if (!vg) return;
+      const id = selection.kind === 'node' ? vg.nodeIdOf.get(selection.index) : edgeTargetOf(vg, selection.name);
+      if (id) get().focus(id);
+    }
+  },
+  focus: (id) => set({ focusRequest: { id, seq: ++focusSeq } }),
+  setShowConstants: (showConstants) => set({ showConstants }),
+  setLayout: (layout) => set({ layout }),
+  setLoading: (loading) => set({ loading }),
+  notify: (notice) => set({ notice }),
+  fail: (e) => {
+    const notice: Notice = isModelError(e)
+      ? { kind: 'error', message: e.message, where: e.where, code: e.code }
+      : { kind: 'error', message: e instanceof Error ? e.message : String(e) };
+    set({ notice, loading: null });
+  },
+  setSearchOpen: (searchOpen) => set({ searchOpen }),
+  setSidebarTab: (sidebarTab) => set({ sidebarTab }),
+}));
+
+function edgeTargetOf(vg: ViewGraph, tensor: string): string | undefined {
+  const e = vg.edgesOfTensor.get(tensor)?.[0];
+  if (!e) return vg.nodes.find((n) => n.tensor === tensor)?.id;
+  return vg.edges.find((x) => x.id === e)?.source;
+}
+
+function moveHistory(get: () => AppState, set: (p: Partial<AppState>) => void, fn: (h: History<Model>) => History<Model>) {
+  const doc = get().doc;
+  if (!doc) return;
+  const history = fn(doc.history);
+  if (history === doc.history) return;
+  const model = current(history).value;
+  set({ doc: { ...doc, history, problems: validateModel(model), summary: summarizeModel(model) } });
+}
+
+export { canRedo, canUndo, current };

@@ -1,0 +1,15 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import '@xyflow/react/dist/base.css';
+import './app/styles.css';
+import { App } from './app/App.js';
+import { useApp } from './app/store.js';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
+
+// Test and benchmark hook: read-only access to the store.
+(window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp };
