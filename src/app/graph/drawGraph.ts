@@ -127,6 +127,7 @@ export function drawGraph(ctx: CanvasRenderingContext2D, l: LayoutState, s: Spat
       if (!r || r.length < 4) continue;
       const lx = r[0] + 6, ly = r[1] + 14;
       const text = vgEdges[k].label;
+      if (!text) continue;
       const w = ctx.measureText(text).width;
       ctx.fillStyle = o.dark ? 'rgba(15,23,42,0.85)' : 'rgba(255,255,255,0.85)';
       ctx.fillRect(lx - 2, ly - 7, w + 4, 14);

@@ -174,6 +174,13 @@ export interface ViewOptions {
 }
 
 const NODE_W = 180;
+const MAX_W = 340;
+
+function formatScalar(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : String(Number(v.toPrecision(5)));
+}
 const ROW_H = 16;
 const HEAD_H = 40;
 
@@ -282,11 +289,18 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
           }
           producerId.set(t, cid);
         } else {
-          rows.push({ slot, tensor: t, text: tensorText(idx, t) });
+          const v = scalarInit(idx, t);
+          const info = tensorInfo(idx, t);
+          rows.push({ slot, tensor: t, text: v !== undefined ? `= ${formatScalar(v)}  ${datatypeLabel(info)}` : tensorText(idx, t) });
         }
       }
     });
     const cat = opCategory(n);
+    const badge = cat === 'quant' ? quantizerBadge(idx, n) : undefined;
+    // Width from content: roughly 7 px per title character, 6.1 px per monospace row character.
+    let width = Math.max(NODE_W, (n.opType?.length ?? 0) * 7.5 + (badge ? badge.length * 6 + 24 : 0) + 24);
+    for (const r of rows) width = Math.max(width, (r.slot.length + r.text.length + 1) * 6.1 + 28);
+    width = Math.min(MAX_W, Math.ceil(width / 10) * 10);
     nodes.push({
       id,
       kind: 'op',
@@ -295,9 +309,9 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       domain: n.domain ?? '',
       nodeIndex: i,
       rows,
-      badge: cat === 'quant' ? quantizerBadge(idx, n) : undefined,
+      badge,
       category: cat,
-      width: NODE_W,
+      width,
       height: HEAD_H + rows.length * ROW_H + (rows.length ? 4 : 0),
     });
   });
