@@ -59,20 +59,51 @@ export interface DecodeOptions {
   fileName?: string;
 }
 
-function describeProtobufFailure(e: unknown, total: number, name: string): ModelError {
+/**
+ * Where the reader stood when protobufjs gave up. A read past `len` when `len` is the end of the file
+ * means the file was cut short; a read past the end of an enclosing message (len < total) means a
+ * length inside the file is wrong, i.e. the file is damaged, not truncated.
+ */
+interface ReaderState {
+  pos: number;
+  len: number;
+}
+
+function describeProtobufFailure(e: unknown, total: number, name: string, reader?: ReaderState): ModelError {
   const msg = e instanceof Error ? e.message : String(e);
+  const fmt = (v: number) => v.toLocaleString('en-US');
   const m = /index out of range: (\d+) \+ (\d+) > (\d+)/.exec(msg);
   if (m) {
     const at = Number(m[1]);
     const want = Number(m[2]);
+    const limit = Number(m[3]);
+    if (limit >= total)
+      return new ModelError(
+        'truncated',
+        `${name} is truncated: a field at byte ${fmt(at)} needs ${fmt(want)} more bytes but the file ends at byte ${fmt(total)}`,
+        `byte ${at}`,
+      );
     return new ModelError(
-      'truncated',
-      `${name} is truncated: a field at byte ${at.toLocaleString('en-US')} needs ${want.toLocaleString('en-US')} more bytes but the file ends at byte ${total.toLocaleString('en-US')}`,
+      'corrupt',
+      `${name} is damaged: a field at byte ${fmt(at)} needs ${fmt(want)} bytes but the message that contains it ends at byte ${fmt(limit)}`,
       `byte ${at}`,
     );
   }
-  if (/index out of range/i.test(msg))
-    return new ModelError('truncated', `${name} is truncated: it ends in the middle of a field (${total.toLocaleString('en-US')} bytes read)`, `byte ${total}`);
+  if (/index out of range/i.test(msg)) {
+    if (!reader || reader.len >= total) {
+      const at = reader ? reader.pos : total;
+      return new ModelError(
+        'truncated',
+        `${name} is truncated: the field whose content starts at byte ${fmt(at)} runs past the end of the file at byte ${fmt(total)}`,
+        `byte ${at}`,
+      );
+    }
+    return new ModelError(
+      'corrupt',
+      `${name} is damaged: a message at byte ${fmt(reader.pos)} claims to be longer than the message that contains it, which ends at byte ${fmt(reader.len)}`,
+      `byte ${reader.pos}`,
+    );
+  }
   const wt = /invalid wire type (\d+) at offset (\d+)/.exec(msg);
   if (wt)
     return new ModelError(
@@ -109,10 +140,11 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model 
   const foreign = sniffForeignFormat(bytes);
   if (foreign) throw new ModelError('wrong-format', `${name} is ${foreign}`, 'byte 0');
   let m: onnx.ModelProto;
+  const reader = $protobuf.Reader.create(bytes);
   try {
-    m = onnx.ModelProto.decode(bytes);
+    m = onnx.ModelProto.decode(reader);
   } catch (e) {
-    throw describeProtobufFailure(e, bytes.byteLength, name);
+    throw describeProtobufFailure(e, bytes.byteLength, name, reader);
   }
   if (!looksLikeOnnx(m))
     throw new ModelError('not-onnx', `${name} is a protobuf message but not an ONNX model: it has no graph, IR version or opset import`);
