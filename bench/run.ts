@@ -1,0 +1,198 @@
+/**
+ * npm run bench [-- options]
+ *
+ * Times the core open path (decode, validate, view graph, layout; and encode) in Node for every model
+ * in ../shared/models and two synthetic ones (a 100 MB / 300-node CNN and a 20,000-node graph), each in
+ * its own child process so peak memory is per model; then compares our layered layout with elkjs on the
+ * largest graphs. Prints markdown tables with the targets and Netron's figures beside the numbers.
+ *
+ *   --quick            1 run per model instead of 5
+ *   --runs N           N runs per model (median reported)
+ *   --only a,b         only cases whose id contains one of these substrings
+ *   --no-elk           skip the ELK comparison
+ *   --elk-timeout S    seconds ELK may take per graph (default 60)
+ *   --json FILE        also write all raw numbers as JSON
+ *   --gen-external B   write an external-data CNN with ~B weight bytes (e.g. 1e9) to bench/out, streaming
+ *   --browser          browser timings (not implemented yet; see bench/browser.ts)
+ */
+import { cpus, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { benchCases, type BenchCase } from './cases.js';
+import { runChild, type ChildOutcome } from './child.js';
+import type { CoreResult } from './coreWorker.js';
+import type { ElkResult } from './elkWorker.js';
+import { REPO_ROOT, ensureExternalDataModel } from './synthFiles.js';
+import { markdownTable, mb, median, ms, type Column } from './table.js';
+
+interface Args {
+  runs: number;
+  only: string[];
+  elk: boolean;
+  elkTimeoutMs: number;
+  json?: string;
+  genExternal?: number;
+  browser: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, browser: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${k} needs a value`);
+      return v;
+    };
+    if (k === '--quick') a.runs = 1;
+    else if (k === '--runs') a.runs = Math.max(1, Number(val()) || 1);
+    else if (k === '--only') a.only = val().split(',').filter(Boolean);
+    else if (k === '--no-elk') a.elk = false;
+    else if (k === '--elk-timeout') a.elkTimeoutMs = Number(val()) * 1000;
+    else if (k === '--json') a.json = val();
+    else if (k === '--gen-external') a.genExternal = Number(val());
+    else if (k === '--browser') a.browser = true;
+    else throw new Error(`Unknown option ${k}`);
+  }
+  return a;
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Row {
+  c: BenchCase;
+  file: string;
+  core: ChildOutcome<CoreResult>;
+  elk?: ChildOutcome<ElkResult>;
+}
+
+const MiB = 1024 * 1024;
+
+function coreCell(r: Row, f: (v: CoreResult) => string): string {
+  if (r.core.status === 'ok') return f(r.core.value);
+  return '';
+}
+
+function verdict(r: Row): string {
+  const t = r.c.target;
+  if (!t || r.core.status !== 'ok') return '';
+  const total = median(r.core.value.total);
+  const dec = median(r.core.value.decode);
+  const ok = total < t.totalMs && (t.decodeMs === undefined || dec < t.decodeMs);
+  return ok ? 'yes' : 'NO';
+}
+
+function coreTable(rows: Row[]): string {
+  const med = (k: 'decode' | 'validate' | 'view' | 'layout' | 'total' | 'encode') => (r: Row) => coreCell(r, (v) => ms(median(v[k])));
+  const cols: Column<Row>[] = [
+    { header: 'model', align: 'left', cell: (r) => (r.core.status === 'ok' ? r.c.id : `${r.c.id} (${r.core.status === 'timeout' ? 'timed out' : `error: ${r.core.message}`})`) },
+    { header: 'nodes', cell: (r) => coreCell(r, (v) => String(v.nodes)) },
+    { header: 'view n/e', cell: (r) => coreCell(r, (v) => `${v.viewNodes}/${v.viewEdges}`) },
+    { header: 'MB', cell: (r) => coreCell(r, (v) => mb(v.fileBytes)) },
+    { header: 'decode', cell: med('decode') },
+    { header: 'validate', cell: med('validate') },
+    { header: 'view', cell: med('view') },
+    { header: 'layout', cell: med('layout') },
+    { header: 'total', cell: med('total') },
+    { header: 'encode', cell: med('encode') },
+    { header: 'rt', cell: (r) => coreCell(r, (v) => (v.roundTrip ? '=' : '≠')) },
+    { header: 'peak RSS MiB', cell: (r) => coreCell(r, (v) => (v.peakRss / MiB).toFixed(0)) },
+    { header: 'peak heap MiB', cell: (r) => coreCell(r, (v) => (v.peakHeap / MiB).toFixed(0)) },
+    { header: 'target (issue)', align: 'left', cell: (r) => (r.c.target ? `total < ${ms(r.c.target.totalMs)}${r.c.target.decodeMs ? `, decode < ${ms(r.c.target.decodeMs)}` : ''}` : '') },
+    { header: 'Netron', cell: (r) => (r.c.target ? ms(r.c.target.netronMs) : '') },
+    { header: 'met', cell: verdict },
+  ];
+  return markdownTable(cols, rows);
+}
+
+function elkTable(rows: Row[], timeoutMs: number): string {
+  const elkRows = rows.filter((r) => r.elk);
+  const oursOf = (r: Row): number | undefined => {
+    if (r.elk?.status === 'ok') return median(r.elk.value.ours);
+    if (r.core.status === 'ok') return median(r.core.value.layout);
+    return undefined;
+  };
+  const elkOf = (r: Row): string => {
+    const e = r.elk!;
+    if (e.status === 'ok') return `${ms(median(e.value.elk))}${e.value.elk.length > 1 ? ` (n=${e.value.elk.length})` : ''}`;
+    if (e.status === 'timeout') return `>${ms(timeoutMs)}`;
+    return `error: ${e.message}`;
+  };
+  const ratio = (r: Row): string => {
+    const e = r.elk!;
+    const o = oursOf(r);
+    if (!o) return '';
+    if (e.status === 'ok') return `${(median(e.value.elk) / o).toFixed(0)}×`;
+    if (e.status === 'timeout') return `>${(timeoutMs / o).toFixed(0)}×`;
+    return '';
+  };
+  const cols: Column<Row>[] = [
+    { header: 'model', align: 'left', cell: (r) => r.c.id },
+    { header: 'view nodes', cell: (r) => coreCell(r, (v) => String(v.viewNodes)) },
+    { header: 'view edges', cell: (r) => coreCell(r, (v) => String(v.viewEdges)) },
+    { header: 'ours (layeredLayout)', cell: (r) => ms(oursOf(r)) },
+    { header: 'ELK layered (elkjs)', cell: elkOf },
+    { header: 'ELK / ours', cell: ratio },
+  ];
+  return markdownTable(cols, elkRows);
+}
+
+async function main() {
+  const started = performance.now();
+  const args = parseArgs(process.argv.slice(2));
+
+  if (args.genExternal) {
+    log(`writing external-data CNN with ~${mb(args.genExternal)} MB of weights to bench/out ...`);
+    const f = ensureExternalDataModel({ targetWeightBytes: args.genExternal });
+    log(`${f.generated ? `generated in ${ms(f.genMs)}` : 'cached'}: ${relative(REPO_ROOT, f.path)} + ${relative(REPO_ROOT, f.dataPath)}`);
+  }
+  if (args.browser) log('--browser: the browser suite is not implemented yet (bench/browser.ts is a stub); skipping it.');
+
+  let cases = benchCases();
+  if (args.only.length) cases = cases.filter((c) => args.only.some((s) => c.id.includes(s)));
+  const rows: Row[] = [];
+  for (const c of cases) {
+    const f = c.resolve();
+    if (f.generated) log(`generated ${relative(REPO_ROOT, f.path)} in ${ms(f.genMs)}`);
+    log(`core  ${c.id} ...`);
+    const core = await runChild<CoreResult>('./coreWorker.ts', [f.path, String(args.runs)], 600_000);
+    rows.push({ c, file: f.path, core });
+  }
+  if (args.elk) {
+    for (const r of rows) {
+      if (!r.c.elk) continue;
+      log(`elk   ${r.c.id} (timeout ${ms(args.elkTimeoutMs)}) ...`);
+      r.elk = await runChild<ElkResult>('./elkWorker.ts', [r.file, String(args.runs), String(args.elkTimeoutMs)], args.elkTimeoutMs);
+    }
+  }
+
+  const wall = performance.now() - started;
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const out: string[] = [];
+  out.push(`## Core open path in Node (median of ${args.runs} run${args.runs > 1 ? 's' : ''})`);
+  out.push('');
+  out.push(`Node ${process.version}, ${cpu} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM. Each model runs in its own process.`);
+  out.push('');
+  out.push(coreTable(rows));
+  out.push('');
+  out.push('- total = decode + validate + view (buildViewGraph, constants and weight quantizers folded) + layout (layeredLayout); encode (export) is not part of it.');
+  out.push('- Every run decodes afresh; with several runs the median is JIT-warm, a single run (`--quick`) is closer to a cold first open.');
+  out.push('- rt: `=` when encode(decode(file)) is byte-identical to the file.');
+  out.push('- peak RSS is the whole child process (Node + loader + model); peak heap is V8 heapUsed (tensor bytes live outside it, in ArrayBuffers).');
+  out.push("- Targets and Netron's figures (from the issue) are for opening the model in the browser, up to a usable picture; the Node core numbers here are the lower bound the app builds on.");
+  if (args.elk && rows.some((r) => r.elk)) {
+    out.push('');
+    out.push(`## Layered layout: ours vs ELK (same view nodes, sizes and edges; ELK timeout ${ms(args.elkTimeoutMs)})`);
+    out.push('');
+    out.push(elkTable(rows, args.elkTimeoutMs));
+  }
+  out.push('');
+  out.push(`Bench wall time: ${ms(wall)}.`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })) }, null, 2));
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});
