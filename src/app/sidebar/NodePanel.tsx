@@ -1,3 +1,4 @@
+import { analyzeModel } from '../../core/analysis/modelAnalysis.js';
 import { indexGraph } from '../../core/ir/graphIndex.js';
 import { datatypeLabel, formatShape, tensorInfo } from '../../core/ir/tensorInfo.js';
 import { opCategory, QONNX_DOMAINS, quantizerBadge, slotName } from '../../core/view/viewGraph.js';
@@ -14,7 +15,7 @@ export function NodePanel({ index }: { index: number }) {
   const kind = QONNX_DOMAINS.has(dom) ? 'QONNX custom op' : dom.startsWith('finn.custom_op.fpgadataflow') ? 'FINN hardware op (shown, not executed)' : dom ? 'custom domain' : 'standard ONNX op';
   const badge = opCategory(n) === 'quant' ? quantizerBadge(idx, n) : undefined;
   const ioRow = (t: string, label: string) => {
-    const info = tensorInfo(idx, t);
+    const info = tensorInfo(idx, t, analyzeModel(model));
     return (
       <tr key={label + t}>
         <th>{label}</th>

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import { analyzeModel } from '../../core/analysis/modelAnalysis.js';
 import { indexGraph } from '../../core/ir/graphIndex.js';
 import { datatypeLabel, formatShape, tensorInfo } from '../../core/ir/tensorInfo.js';
 import type { Tensor } from '../../core/ir/types.js';
@@ -25,7 +26,7 @@ export function TensorPanel({ name }: { name: string }) {
   const model = useApp((s) => currentModel(s))!;
   const files = useApp((s) => s.doc?.externalFiles ?? new Map<string, File>());
   const idx = indexGraph(model.graph ?? {});
-  const info = tensorInfo(idx, name);
+  const info = tensorInfo(idx, name, analyzeModel(model));
   const init = idx.initializer.get(name);
   const producer = idx.producer.get(name);
   const consumers = idx.consumers.get(name) ?? [];
@@ -53,7 +54,10 @@ export function TensorPanel({ name }: { name: string }) {
         <tr><th>Shape</th><td className="mono" data-testid="tensor-shape">{formatShape(info.shape)}</td></tr>
         <tr><th>Element type</th><td className="mono">{info.elemType ? elementTypeName(info.elemType) : '?'}</td></tr>
         <tr><th>Datatype</th><td className="mono" data-testid="tensor-datatype" title="QONNX finn_datatype annotation when present, else the ONNX element type">{datatypeLabel(info)}</td></tr>
-        <tr><th>Declared in</th><td>{info.source === 'none' ? 'not declared (shape unknown)' : info.source.replace('_', ' ')}</td></tr>
+        <tr><th>Shape from</th><td data-testid="shape-source">{info.source === 'none' ? 'unknown (not declared, not inferable)' : info.source === 'inferred' ? 'shape inference (not declared in the file)' : `declared (${info.source.replace('_', ' ')})`}</td></tr>
+        {info.finnDatatype && info.datatype && info.finnDatatype !== info.datatype && (
+          <tr><th>Annotation</th><td className="mono" title="The file's finn_datatype annotation differs from the inferred datatype">{info.finnDatatype} <span className="muted">(file)</span></td></tr>
+        )}
         {ann && [...ann].filter(([k]) => k !== 'finn_datatype').map(([k, v]) => <tr key={k}><th>{k}</th><td className="mono wrap">{v}</td></tr>)}
         <tr><th>Produced by</th><td>{producer !== undefined ? <NodeLink index={producer} label={`${idx.nodes[producer].opType} ${idx.nodes[producer].name ?? ''}`} /> : init ? 'initializer' : idx.input.has(name) ? 'graph input' : '—'}</td></tr>
         <tr><th>Used by</th><td>{consumers.length ? consumers.map((c, k) => <span key={k}>{k > 0 && ', '}<NodeLink index={c} label={`${idx.nodes[c].opType} ${idx.nodes[c].name ?? ''}`} /></span>) : '—'}</td></tr>

@@ -5,6 +5,7 @@
 import { elementTypeName } from '../onnx/elementTypes.js';
 import { tensorShape } from '../onnx/tensorData.js';
 import type { GraphIndex } from './graphIndex.js';
+import type { ModelAnalysis } from '../analysis/modelAnalysis.js';
 import type { TypeProto, ValueInfo } from './types.js';
 import { int64ToNumber } from './types.js';
 
@@ -18,8 +19,10 @@ export interface TensorInfo {
   elemType: number;
   /** `finn_datatype` annotation when present */
   finnDatatype?: string;
+  /** QONNX datatype from inference (when an analysis was given) */
+  datatype?: string;
   /** where the shape came from */
-  source: 'input' | 'output' | 'value_info' | 'initializer' | 'none';
+  source: 'input' | 'output' | 'value_info' | 'initializer' | 'inferred' | 'none';
   isInitializer: boolean;
 }
 
@@ -41,7 +44,22 @@ export function valueInfoShape(v: ValueInfo): Dim[] | null {
   return shapeOfType(v.type);
 }
 
-export function tensorInfo(idx: GraphIndex, name: string): TensorInfo {
+export function tensorInfo(idx: GraphIndex, name: string, analysis?: ModelAnalysis): TensorInfo {
+  const info = declaredTensorInfo(idx, name);
+  if (!analysis) return info;
+  const dt = analysis.datatypeOf(name);
+  if (dt) info.datatype = dt.name;
+  const inf = analysis.shapes.tensors.get(name);
+  if (inf && (!info.shape || info.shape.some((d) => d === null)) && inf.shape) {
+    info.shape = inf.shape;
+    if (info.source === 'none') info.source = 'inferred';
+  }
+  if (!info.elemType && inf?.elemType) info.elemType = inf.elemType;
+  return info;
+}
+
+/** Only what the file itself says about a tensor. */
+export function declaredTensorInfo(idx: GraphIndex, name: string): TensorInfo {
   const finnDatatype = idx.annotation.get(name)?.get('finn_datatype');
   const init = idx.initializer.get(name);
   if (init)
@@ -63,6 +81,7 @@ export function formatShape(shape: Dim[] | null): string {
 
 /** Datatype shown to the user: the QONNX annotation if any, else the ONNX element type. */
 export function datatypeLabel(info: TensorInfo): string {
+  if (info.datatype && !(info.datatype === 'FLOAT32' && info.finnDatatype)) return info.datatype;
   if (info.finnDatatype) return info.finnDatatype;
   return info.elemType ? elementTypeName(info.elemType) : '?';
 }

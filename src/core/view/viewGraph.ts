@@ -6,6 +6,7 @@
  * whose data input is constant (a weight quantizer, possibly followed by a Transpose or Reshape of the
  * weight) becomes a row inside the node it feeds, so a layer reads as one box. `showConstants` turns both into nodes of their own.
  */
+import { analyzeModel, type ModelAnalysis } from '../analysis/modelAnalysis.js';
 import { indexGraph, type GraphIndex } from '../ir/graphIndex.js';
 import { datatypeLabel, formatShape, tensorInfo } from '../ir/tensorInfo.js';
 import type { Model, Node } from '../ir/types.js';
@@ -193,8 +194,8 @@ function isConstInput(idx: GraphIndex, name: string): boolean {
   return idx.initializer.has(name);
 }
 
-function tensorText(idx: GraphIndex, name: string): string {
-  const info = tensorInfo(idx, name);
+function tensorText(idx: GraphIndex, name: string, analysis?: ModelAnalysis): string {
+  const info = tensorInfo(idx, name, analysis);
   if (!info.shape && !info.elemType && !info.finnDatatype) return '';
   return `${formatShape(info.shape)} ${datatypeLabel(info)}`;
 }
@@ -202,6 +203,7 @@ function tensorText(idx: GraphIndex, name: string): string {
 export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
   const graph = model.graph ?? {};
   const idx = indexGraph(graph);
+  const analysis = analyzeModel(model);
   const nodes: ViewNode[] = [];
   const edges: ViewEdge[] = [];
   const nodeIdOf = new Map<number, string>();
@@ -245,14 +247,14 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       steps.unshift(`${pn.opType}${isQuantizerOp(pn) ? ` ${quantizerBadge(idx, pn) ?? ''}` : ''}`.trim());
       cur = (pn.input ?? []).find((x) => x && !isConstInput(idx, x)) ?? pn.input?.[0];
     }
-    return { text: `${steps.join(' → ')} ${tensorText(idx, t)}`, quant };
+    return { text: `${steps.join(' → ')} ${tensorText(idx, t, analysis)}`, quant };
   };
 
   const producerId = new Map<string, string>();
   const inputsShown = (graph.input ?? []).filter((v) => v.name && !idx.initializer.has(v.name));
   for (const v of inputsShown) {
     const id = `in:${v.name}`;
-    nodes.push({ id, kind: 'input', title: v.name!, subtitle: tensorText(idx, v.name!), domain: '', tensor: v.name!, rows: [], category: 'io', width: NODE_W, height: HEAD_H });
+    nodes.push({ id, kind: 'input', title: v.name!, subtitle: tensorText(idx, v.name!, analysis), domain: '', tensor: v.name!, rows: [], category: 'io', width: NODE_W, height: HEAD_H });
     producerId.set(v.name!, id);
   }
 
@@ -285,13 +287,13 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
           if (!cid) {
             cid = `c:${t}`;
             constNodes.set(t, cid);
-            nodes.push({ id: cid, kind: 'const', title: t, subtitle: tensorText(idx, t), domain: '', tensor: t, rows: [], category: 'const', width: NODE_W, height: HEAD_H });
+            nodes.push({ id: cid, kind: 'const', title: t, subtitle: tensorText(idx, t, analysis), domain: '', tensor: t, rows: [], category: 'const', width: NODE_W, height: HEAD_H });
           }
           producerId.set(t, cid);
         } else {
           const v = scalarInit(idx, t);
-          const info = tensorInfo(idx, t);
-          rows.push({ slot, tensor: t, text: v !== undefined ? `= ${formatScalar(v)}  ${datatypeLabel(info)}` : tensorText(idx, t) });
+          const info = tensorInfo(idx, t, analysis);
+          rows.push({ slot, tensor: t, text: v !== undefined ? `= ${formatScalar(v)}  ${datatypeLabel(info)}` : tensorText(idx, t, analysis) });
         }
       }
     });
@@ -319,14 +321,14 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
   for (const v of graph.output ?? []) {
     if (!v.name) continue;
     const id = `out:${v.name}`;
-    nodes.push({ id, kind: 'output', title: v.name, subtitle: tensorText(idx, v.name), domain: '', tensor: v.name, rows: [], category: 'io', width: NODE_W, height: HEAD_H });
+    nodes.push({ id, kind: 'output', title: v.name, subtitle: tensorText(idx, v.name, analysis), domain: '', tensor: v.name, rows: [], category: 'io', width: NODE_W, height: HEAD_H });
     const src = producerId.get(v.name);
     if (src) addEdge(src, id, v.name);
   }
 
   function addEdge(source: string, target: string, tensor: string) {
     const id = `e${edges.length}`;
-    edges.push({ id, source, target, tensor, label: tensorText(idx, tensor) });
+    edges.push({ id, source, target, tensor, label: tensorText(idx, tensor, analysis) });
     const l = edgesOfTensor.get(tensor);
     if (l) l.push(id);
     else edgesOfTensor.set(tensor, [id]);
