@@ -1,7 +1,8 @@
 import { analyzeModel } from '../../core/analysis/modelAnalysis.js';
 import { indexGraph } from '../../core/ir/graphIndex.js';
 import { datatypeLabel, formatShape, tensorInfo } from '../../core/ir/tensorInfo.js';
-import { opCategory, QONNX_DOMAINS, quantizerBadge, slotName } from '../../core/view/viewGraph.js';
+import { opCategory, QONNX_DOMAINS, quantizerBadge, quantizerDetail, slotName } from '../../core/view/viewGraph.js';
+import { resolveCustomOp } from '../../core/qonnx/registry.js';
 import { currentModel, useApp } from '../store.js';
 import { ATTR_TYPE_NAMES, attrType, attrValueText } from './format.js';
 import { TensorLink } from './TensorLink.js';
@@ -14,6 +15,9 @@ export function NodePanel({ index }: { index: number }) {
   const dom = n.domain ?? '';
   const kind = QONNX_DOMAINS.has(dom) ? 'QONNX custom op' : dom.startsWith('finn.custom_op.fpgadataflow') ? 'FINN hardware op (shown, not executed)' : dom ? 'custom domain' : 'standard ONNX op';
   const badge = opCategory(n) === 'quant' ? quantizerBadge(idx, n) : undefined;
+  const detail = opCategory(n) === 'quant' ? quantizerDetail(idx, n) : undefined;
+  const def = resolveCustomOp(n, model);
+  const present = new Set((n.attribute ?? []).map((a) => a.name));
   const ioRow = (t: string, label: string) => {
     const info = tensorInfo(idx, t, analyzeModel(model));
     return (
@@ -32,7 +36,27 @@ export function NodePanel({ index }: { index: number }) {
         <tr><th>Name</th><td className="mono wrap" data-testid="node-name">{n.name || <span className="muted">(unnamed)</span>}</td></tr>
         <tr><th>Domain</th><td className="mono">{dom || 'ai.onnx'} <span className="muted">· {kind}</span></td></tr>
         <tr><th>Index</th><td>#{index}</td></tr>
+        {detail && <tr><th>Quantizer</th><td data-testid="quantizer-detail">{badge} · {detail}</td></tr>}
       </tbody></table>
+      {def && (
+        <section data-testid="op-doc">
+          <h3>{def.opType} v{def.sinceVersion} · what it computes</h3>
+          <p>{def.summary}</p>
+          <pre className="formula" data-testid="op-formula">{def.formula}</pre>
+          <table className="attrs"><tbody>
+            {def.attrs.map((a) => (
+              <tr key={a.name} className={present.has(a.name) ? '' : 'is-default'}>
+                <th className="mono">{a.name}</th>
+                <td className="small">
+                  <span className="muted">{a.kind}{a.required ? ', required' : a.default !== undefined ? `, default ${JSON.stringify(a.default)}` : ''}{present.has(a.name) ? '' : ' (not set: default applies)'}</span>
+                  <br />
+                  {a.doc}
+                </td>
+              </tr>
+            ))}
+          </tbody></table>
+        </section>
+      )}
       <section>
         <h3>Attributes ({n.attribute?.length ?? 0})</h3>
         {(n.attribute?.length ?? 0) === 0 ? <p className="muted">none</p> : (

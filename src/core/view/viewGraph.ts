@@ -170,6 +170,62 @@ export function quantizerBadge(idx: GraphIndex, n: Node): string | undefined {
   return undefined;
 }
 
+/** The parameters of a scale/zero-point input in words: "scale 0.0339", "scale per-channel (64)". */
+function paramText(idx: GraphIndex, label: string, name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const v = scalarInit(idx, name);
+  if (v !== undefined) return `${label} ${formatScalar(v)}`;
+  const info = tensorInfo(idx, name);
+  if (info.isInitializer && info.shape) {
+    const big = info.shape.filter((d) => d !== 1);
+    if (big.length === 1) return `${label} per-channel (${big[0]})`;
+    return `${label} ${formatShape(info.shape)}`;
+  }
+  return `${label} computed`;
+}
+
+/**
+ * Everything about a quantizer beyond its bit width, e.g. "signed · narrow · ROUND · scale per-channel (64)".
+ */
+export function quantizerDetail(idx: GraphIndex, n: Node): string | undefined {
+  const op = n.opType;
+  const ins = n.input ?? [];
+  const parts: string[] = [];
+  const rounding = (def: string) => String(attrValue(n, 'rounding_mode') ?? def).toUpperCase();
+  if (op === 'Quant' || op === 'IntQuant') {
+    parts.push((attrValue(n, 'signed') ?? 1) !== 0 ? 'signed' : 'unsigned');
+    if ((attrValue(n, 'narrow') ?? 1) !== 0) parts.push('narrow');
+    parts.push(rounding('ROUND'));
+    const sc = paramText(idx, 'scale', ins[1]);
+    if (sc) parts.push(sc);
+    const zp = scalarInit(idx, ins[2]);
+    if (zp !== 0) parts.push(paramText(idx, 'zero point', ins[2]) ?? '');
+  } else if (op === 'BipolarQuant') {
+    const sc = paramText(idx, 'scale', ins[1]);
+    if (sc) parts.push(sc);
+  } else if (op === 'Trunc') {
+    parts.push(rounding('FLOOR'));
+    const sc = paramText(idx, 'scale', ins[1]);
+    if (sc) parts.push(sc);
+    const inBw = scalarInit(idx, ins[3]);
+    if (ins.length < 6 && inBw !== undefined) parts.push(`from ${inBw} bits`);
+  } else if (op === 'FloatQuant') {
+    parts.push(rounding('ROUND'));
+    const sc = paramText(idx, 'scale', ins[1]);
+    if (sc) parts.push(sc);
+    const mx = scalarInit(idx, ins[5]);
+    if (mx !== undefined) parts.push(`max ${formatScalar(mx)}`);
+  } else if (op === 'MultiThreshold') {
+    const th = ins[1] ? tensorInfo(idx, ins[1]).shape : null;
+    if (th && th.length === 2) parts.push(`${th[1]} thresholds × ${th[0]} ch`);
+    const sc = attrValue(n, 'out_scale');
+    const bi = attrValue(n, 'out_bias');
+    if (typeof sc === 'number' && sc !== 1) parts.push(`out scale ${formatScalar(sc)}`);
+    if (typeof bi === 'number' && bi !== 0) parts.push(`out bias ${formatScalar(bi)}`);
+  } else return undefined;
+  return parts.filter(Boolean).join(' · ');
+}
+
 export interface ViewOptions {
   showConstants: boolean;
 }
@@ -299,6 +355,15 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
     });
     const cat = opCategory(n);
     const badge = cat === 'quant' ? quantizerBadge(idx, n) : undefined;
+    if (cat === 'quant' && !opts.showConstants) {
+      const detail = quantizerDetail(idx, n);
+      if (detail !== undefined) {
+        // parameter rows (scale, zero point, bit width...) read better as one line of words
+        const kept = rows.filter((r) => r.slot === slotName(n, 0));
+        rows.length = 0;
+        rows.push(...kept, { slot: '', tensor: '', text: detail });
+      }
+    }
     // Width from content: roughly 7 px per title character, 6.1 px per monospace row character.
     let width = Math.max(NODE_W, (n.opType?.length ?? 0) * 7.5 + (badge ? badge.length * 6 + 24 : 0) + 24);
     for (const r of rows) width = Math.max(width, (r.slot.length + r.text.length + 1) * 6.1 + 28);
