@@ -4,8 +4,15 @@ import type { DecodedModel } from '../workers/model.worker.js';
 import { externalLocations, useApp } from './store.js';
 import { Comlink, modelWorker, unwrap } from './workerClient.js';
 
-const progress = (fileName: string) =>
-  Comlink.proxy((done: number, total: number | undefined, stage: string) => useApp.getState().setLoading({ stage, done, total, fileName }));
+// Progress reports come over their own message channel and can arrive after the result: a report for
+// an open that has finished (or been superseded) must not bring the loading overlay back.
+let openSeq = 0;
+const progress = (fileName: string) => {
+  const seq = ++openSeq;
+  return Comlink.proxy((done: number, total: number | undefined, stage: string) => {
+    if (seq === openSeq && useApp.getState().loading) useApp.getState().setLoading({ stage, done, total, fileName });
+  });
+};
 
 function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0: number) {
   const history = newHistory(d.model, `Open ${fileName}`);
