@@ -22,6 +22,8 @@ export interface FoldedRow {
   text: string;
   /** node index of a folded quantizer, when the row is one */
   quantNode?: number;
+  /** the constant tensors a summary row stands for (a quantizer's scale, zero point, bit width) */
+  tensors?: string[];
 }
 
 export interface ViewNode {
@@ -360,8 +362,9 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       if (detail !== undefined) {
         // parameter rows (scale, zero point, bit width...) read better as one line of words
         const kept = rows.filter((r) => r.slot === slotName(n, 0));
+        const params = rows.filter((r) => r.slot !== slotName(n, 0)).map((r) => r.tensor);
         rows.length = 0;
-        rows.push(...kept, { slot: '', tensor: '', text: detail });
+        rows.push(...kept, { slot: '', tensor: '', tensors: params, text: detail });
       }
     }
     // Width from content: roughly 7 px per title character, 6.1 px per monospace row character.
