@@ -4,6 +4,7 @@ import '@xyflow/react/dist/base.css';
 import './app/styles.css';
 import { App } from './app/App.js';
 import { useApp } from './app/store.js';
+import { openFiles } from './app/open.js';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -11,5 +12,5 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
-// Test and benchmark hook: read-only access to the store.
-(window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp };
+// Test and benchmark hook: the store, and the same open path a drop uses.
+(window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp, openFiles };

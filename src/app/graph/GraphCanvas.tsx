@@ -121,6 +121,9 @@ function Inner() {
     const id = requestAnimationFrame(() => {
       const ctx = c.getContext('2d');
       if (ctx) drawGraph(ctx, layout, spatial, vp, { width: size.w, height: size.h, dpr, drawNodes: !detailed, selectedNodeId, selectedTensor, dark });
+      // For benchmarks and tests: when the current layout was first painted.
+      const w = window as unknown as { __qonnxFrame?: { key: string; at: number } };
+      if (w.__qonnxFrame?.key !== layout.key) w.__qonnxFrame = { key: layout.key, at: performance.now() };
     });
     return () => cancelAnimationFrame(id);
   }, [layout, spatial, vp, size, detailed, selectedNodeId, selectedTensor, dark]);
