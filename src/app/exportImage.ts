@@ -41,9 +41,10 @@ export function graphToSvg(l: LayoutState): string {
       out.push(`<path d="M0,6 a6,6 0 0 1 6,-6 h${n.width - 12} a6,6 0 0 1 6,6 v16 h-${n.width} z" fill="${color}"/>`);
       out.push(`<text x="8" y="16" font-size="13" font-weight="600" fill="#fff">${esc(n.title)}</text>`);
       if (n.badge) out.push(`<text x="${n.width - 8}" y="16" font-size="10" text-anchor="end" fill="#fff">${esc(n.badge)}</text>`);
-      out.push(`<text x="8" y="35" font-size="10" fill="#475569">${esc(n.subtitle)}</text>`);
+      if (n.subtitle) out.push(`<text x="8" y="35" font-size="10" fill="#475569">${esc(n.subtitle)}</text>`);
+      const rowsTop = n.subtitle ? 54 : 38;
       n.rows.forEach((r, k) => {
-        out.push(`<text x="8" y="${54 + k * 16}" font-size="10" fill="#1e293b"><tspan font-weight="600">${esc(r.slot)}</tspan> ${esc(r.text)}</text>`);
+        out.push(`<text x="8" y="${rowsTop + k * 16}" font-size="10" fill="#1e293b"><tspan font-weight="600">${esc(r.slot)}</tspan> ${esc(r.text)}</text>`);
       });
     } else {
       out.push(`<rect width="${n.width}" height="${n.height}" rx="${n.height / 2}" fill="#f1f5f9" stroke="#334155"/>`);

@@ -25,7 +25,7 @@ function OpNodeImpl({ data }: NodeProps<ViewRFNode>) {
         <span className="gnode-op-name">{vn.title}</span>
         {vn.badge ? <span className="gnode-badge">{vn.badge}</span> : null}
       </div>
-      <div className="gnode-sub">{vn.subtitle || '\u00a0'}</div>
+      {vn.subtitle ? <div className="gnode-sub">{vn.subtitle}</div> : null}
       {vn.rows.length > 0 && (
         <div className="gnode-rows">
           {vn.rows.map((r) => (

@@ -49,6 +49,7 @@ export function tensorInfo(idx: GraphIndex, name: string, analysis?: ModelAnalys
   if (!analysis) return info;
   const dt = analysis.datatypeOf(name);
   if (dt) info.datatype = dt.name;
+  else if (info.elemType === 1 || info.elemType === 10) info.datatype = info.elemType === 1 ? 'FLOAT32' : 'FLOAT16';
   const inf = analysis.shapes.tensors.get(name);
   if (inf && (!info.shape || info.shape.some((d) => d === null)) && inf.shape) {
     info.shape = inf.shape;

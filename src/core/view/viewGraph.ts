@@ -382,7 +382,7 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       badge,
       category: cat,
       width,
-      height: HEAD_H + rows.length * ROW_H + (rows.length ? 4 : 0),
+      height: (n.name ? HEAD_H : HEAD_H - 16) + rows.length * ROW_H + (rows.length ? 4 : 0),
     });
   });
 
