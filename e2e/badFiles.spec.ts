@@ -152,11 +152,7 @@ test('a model with a cycle opens and its Problems list reports the cycle and its
 });
 
 test('the cycle message counts only the nodes on the cycle', async ({ page }) => {
-  // Known bug (src/core/ir/graphIndex.ts + validate.ts): the `cyclic` list holds every node Kahn's
-  // algorithm could not order, which includes nodes merely downstream of the cycle ('exit' here), so
-  // the message says "3 node(s) depend on their own output ... 'exit' (Identity)". Remove test.fail()
-  // once fixed.
-  test.fail();
+  // 'exit' is downstream of the cycle but not on it, and must not be counted or named.
   await page.goto('/');
   await pickFiles(page, [{ name: 'cycle.onnx', bytes: cycleModel() }]);
   await expectModelOpen(page, 'cycle.onnx', 4);

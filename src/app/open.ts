@@ -1,7 +1,9 @@
 /** Opening models: files (drop or picker, with external data), URLs and bundled samples. */
 import { current, newHistory } from '../core/ir/history.js';
 import type { DecodedModel } from '../workers/model.worker.js';
-import { externalLocations, useApp } from './store.js';
+import { primeAnalysis } from '../core/analysis/modelAnalysis.js';
+import { decodeModel } from '../core/onnx/codec.js';
+import { externalLocations, layoutKey, useApp } from './store.js';
 import { Comlink, modelWorker, unwrap } from './workerClient.js';
 
 // Progress reports come over their own message channel and can arrive after the result: a report for
@@ -15,7 +17,10 @@ const progress = (fileName: string) => {
 };
 
 function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0: number) {
-  const history = newHistory(d.model, `Open ${fileName}`);
+  const tDec = performance.now();
+  const model = decodeModel(d.bytes, { fileName });
+  primeAnalysis(model, d.analysis);
+  const history = newHistory(model, `Open ${fileName}`);
   const locs = externalLocations(current(history).value);
   const missingExternal = [...locs].filter((l) => !files.has(l) && !files.has(l.split('/').pop() ?? l));
   const problems = d.problems.slice();
@@ -33,7 +38,19 @@ function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0
     externalFiles: files,
     missingExternal,
     openedAt: t0,
-    timings: d.timings,
+    timings: { ...d.timings, pageDecode: performance.now() - tDec },
+  });
+  // The worker already laid out the first view: install it for this version directly.
+  const pos = new Map<string, { x: number; y: number }>();
+  d.layout.ids.forEach((id, i) => pos.set(id, { x: d.layout.xy[2 * i], y: d.layout.xy[2 * i + 1] }));
+  useApp.getState().setLayout({
+    key: layoutKey(current(history).id, false),
+    vg: d.view,
+    pos,
+    routes: new Map(d.layout.routes),
+    width: d.layout.width,
+    height: d.layout.height,
+    ms: d.layout.ms,
   });
   useApp.getState().setLoading(null);
 }

@@ -97,6 +97,11 @@ export function externalLocations(model: Model): Set<string> {
 
 let focusSeq = 0;
 
+/** Identifies a laid-out view: which model version, which view options. */
+export function layoutKey(versionId: number, showConstants: boolean): string {
+  return `${versionId}:${showConstants}`;
+}
+
 export const useApp = create<AppState>((set, get) => ({
   doc: null,
   selection: null,
@@ -108,7 +113,7 @@ export const useApp = create<AppState>((set, get) => ({
   sidebarTab: 'model',
   focusRequest: null,
 
-  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model' }),
+  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false }),
   commit: (model, label) => {
     const doc = get().doc;
     if (!doc) return;

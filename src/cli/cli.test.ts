@@ -56,8 +56,8 @@ describe('cli info', () => {
     const quant = w.graph!.nodes.filter((n) => n.domain === 'onnx.brevitas' && n.opType === 'Quant').length;
     expect(doc.op_histogram['onnx.brevitas::Quant']).toBe(quant);
     expect(Object.values(doc.op_histogram as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(w.graph!.nodes.length);
-    expect(doc.inputs).toEqual([{ name: '0', shape: [1, 1, 28, 28], datatype: 'FLOAT' }]);
-    expect(doc.outputs).toEqual([{ name: '90', shape: [1, 10], datatype: 'FLOAT' }]);
+    expect(doc.inputs).toEqual([{ name: '0', shape: [1, 1, 28, 28], datatype: 'FLOAT32' }]);
+    expect(doc.outputs).toEqual([{ name: '90', shape: [1, 10], datatype: 'FLOAT32' }]);
     for (const io of [...doc.inputs, ...doc.outputs]) expect(Object.keys(io)).toEqual(['name', 'shape', 'datatype']);
   });
 

@@ -9,27 +9,98 @@ import { readAll, type Progress } from '../core/io/readStream.js';
 import { validateModel, type GraphProblem } from '../core/ir/validate.js';
 import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
-import { layeredLayout, type LayoutInputEdge, type LayoutInputNode } from '../core/layout/layered.js';
+import { layeredLayout } from '../core/layout/layered.js';
+import { analyzeModel, serializeAnalysis, type SerializedAnalysis } from '../core/analysis/modelAnalysis.js';
+import { buildViewGraph, type ViewGraph } from '../core/view/viewGraph.js';
 
+/** What the page needs to show a model: the bytes to decode its own copy from, and everything derived. */
 export interface DecodedModel {
-  model: Model;
+  /** a copy of the file's bytes, transferred; the page decodes it (much faster than cloning the object tree) */
+  bytes: Uint8Array;
   problems: GraphProblem[];
   summary: ModelSummary;
-  bytes: number;
+  analysis: SerializedAnalysis;
+  view: ViewGraph;
+  layout: LayoutPayload;
   timings: Record<string, number>;
+}
+
+export interface LayoutPayload {
+  ids: string[];
+  xy: Float64Array;
+  routes: [string, Float64Array][];
+  width: number;
+  height: number;
+  ms: number;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
-function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: number): DecodedModel {
-  const tDec0 = performance.now();
+/** Graphs with more view nodes than this are wrapped into columns when they are very deep. */
+const WRAP_MIN_NODES = 1500;
+
+function layoutPayload(vg: ViewGraph): { payload: LayoutPayload; buffers: ArrayBuffer[] } {
+  const t0 = performance.now();
+  const r = layeredLayout(
+    vg.nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
+    vg.edges.map((e) => ({ id: e.id, source: e.source, target: e.target })),
+    // Deep graphs of thousands of nodes wrap into columns so that the overview fills the screen.
+    vg.nodes.length > WRAP_MIN_NODES ? { wrap: { aspect: 1.6, minAspect: 6 } } : {},
+  );
+  const ids = vg.nodes.map((n) => n.id);
+  const xy = new Float64Array(ids.length * 2);
+  ids.forEach((id, i) => {
+    const p = r.positions.get(id)!;
+    xy[2 * i] = p.x;
+    xy[2 * i + 1] = p.y;
+  });
+  const routes: [string, Float64Array][] = [];
+  const buffers: ArrayBuffer[] = [xy.buffer];
+  for (const [id, pts] of r.routes) {
+    const a = new Float64Array(pts.length * 2);
+    pts.forEach((p, k) => {
+      a[2 * k] = p.x;
+      a[2 * k + 1] = p.y;
+    });
+    routes.push([id, a]);
+    buffers.push(a.buffer);
+  }
+  return { payload: { ids, xy, routes, width: r.width, height: r.height, ms: performance.now() - t0 }, buffers };
+}
+
+/** Decode, check, analyse, build the view and lay it out: everything the first picture needs. */
+function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: number, onProgress?: Progress): { result: DecodedModel; transfer: ArrayBuffer[] } {
+  const lap = (() => {
+    let t = performance.now();
+    return () => {
+      const n = performance.now();
+      const d = n - t;
+      t = n;
+      return d;
+    };
+  })();
   const model = decodeModel(bytes, { fileName });
-  const tDec = performance.now();
+  const decode = lap();
+  onProgress?.(bytes.byteLength, bytes.byteLength, 'Checking');
   const problems = validateModel(model);
   const summary = summarizeModel(model);
-  const tEnd = performance.now();
-  return { model, problems, summary, bytes: bytes.byteLength, timings: { read: tRead - t0, decode: tDec - tDec0, check: tEnd - tDec } };
+  const check = lap();
+  onProgress?.(bytes.byteLength, bytes.byteLength, 'Inferring shapes and datatypes');
+  const analysis = serializeAnalysis(analyzeModel(model));
+  const analyse = lap();
+  onProgress?.(bytes.byteLength, bytes.byteLength, 'Laying out');
+  const view = buildViewGraph(model, { showConstants: false });
+  const viewMs = lap();
+  const { payload, buffers } = layoutPayload(view);
+  const layout = lap();
+  // The page gets its own copy of the bytes and decodes it: far faster than cloning the object tree.
+  const copy = bytes.slice();
+  return {
+    result: { bytes: copy, problems, summary, analysis, view, layout: payload, timings: { read: tRead - t0, decode, check, analyse, view: viewMs, layout } },
+    transfer: [copy.buffer, ...buffers],
+  };
 }
+
 
 function ok<T>(value: T, transfer: Transferable[] = []): Result<T> {
   return Comlink.transfer({ ok: true as const, value }, transfer);
@@ -60,8 +131,8 @@ const api = {
         );
       const bytes = await readAll(file.stream(), file.size, onProgress, 'Reading');
       onProgress?.(bytes.byteLength, file.size, 'Decoding');
-      const r = decodeBytes(bytes, file.name, t0, performance.now());
-      return ok(r, [bytes.buffer]);
+      const r = decodeBytes(bytes, file.name, t0, performance.now(), onProgress);
+      return ok(r.result, r.transfer);
     } catch (e) {
       return fail(e);
     }
@@ -81,36 +152,17 @@ const api = {
       const len = Number(res.headers.get('content-length')) || undefined;
       const bytes = res.body ? await readAll(res.body, len, onProgress, 'Downloading') : new Uint8Array(await res.arrayBuffer());
       const fileName = decodeURIComponent(new URL(target, 'http://x/').pathname.split('/').pop() || 'model.onnx');
-      const r = decodeBytes(bytes, fileName, t0, performance.now());
-      return ok({ ...r, fileName, url: target }, [bytes.buffer]);
+      const r = decodeBytes(bytes, fileName, t0, performance.now(), onProgress);
+      return ok({ ...r.result, fileName, url: target }, r.transfer);
     } catch (e) {
       return fail(e);
     }
   },
 
-  layout(nodes: LayoutInputNode[], edges: LayoutInputEdge[]): Result<{ ids: string[]; xy: Float64Array; routes: [string, Float64Array][]; width: number; height: number; ms: number }> {
+  layout(vg: ViewGraph): Result<LayoutPayload> {
     try {
-      const t0 = performance.now();
-      const r = layeredLayout(nodes, edges);
-      const ids = nodes.map((n) => n.id);
-      const xy = new Float64Array(ids.length * 2);
-      ids.forEach((id, i) => {
-        const p = r.positions.get(id)!;
-        xy[2 * i] = p.x;
-        xy[2 * i + 1] = p.y;
-      });
-      const routes: [string, Float64Array][] = [];
-      const buffers: ArrayBuffer[] = [xy.buffer];
-      for (const [id, pts] of r.routes) {
-        const a = new Float64Array(pts.length * 2);
-        pts.forEach((p, k) => {
-          a[2 * k] = p.x;
-          a[2 * k + 1] = p.y;
-        });
-        routes.push([id, a]);
-        buffers.push(a.buffer);
-      }
-      return ok({ ids, xy, routes, width: r.width, height: r.height, ms: performance.now() - t0 }, buffers);
+      const { payload, buffers } = layoutPayload(vg);
+      return ok(payload, buffers);
     } catch (e) {
       return fail(e);
     }

@@ -28,7 +28,8 @@ function initialViewport(l: LayoutState, w: number, h: number): RFViewport {
 }
 
 export function fitAllViewport(l: LayoutState, w: number, h: number): RFViewport {
-  const zoom = Math.max(MIN_ZOOM, Math.min(1.2, w / (l.width + 80), h / (l.height + 80)));
+  const pad = 24; // screen pixels around the graph
+  const zoom = Math.max(MIN_ZOOM, Math.min(1.2, (w - 2 * pad) / Math.max(1, l.width), (h - 2 * pad) / Math.max(1, l.height)));
   return { x: (w - l.width * zoom) / 2, y: (h - l.height * zoom) / 2, zoom };
 }
 

@@ -42,7 +42,10 @@ export function Minimap({ layout, viewport, size, onMove }: { layout: LayoutStat
     const vx = -viewport.x / viewport.zoom, vy = -viewport.y / viewport.zoom;
     ctx.strokeStyle = '#f59e0b';
     ctx.lineWidth = 1.5;
-    ctx.strokeRect(ox + vx * scale, oy + vy * scale, Math.max(3, (size.w / viewport.zoom) * scale), Math.max(3, (size.h / viewport.zoom) * scale));
+    // the visible region, clipped to the minimap so that all four sides stay visible
+    const x0 = Math.max(1, ox + vx * scale), y0 = Math.max(1, oy + vy * scale);
+    const x1 = Math.min(W - 1, ox + (vx + size.w / viewport.zoom) * scale), y1 = Math.min(H - 1, oy + (vy + size.h / viewport.zoom) * scale);
+    ctx.strokeRect(x0, y0, Math.max(3, x1 - x0), Math.max(3, y1 - y0));
   }, [viewport, size, layout, scale, ox, oy]);
 
   const move = (ev: React.PointerEvent) => {

@@ -30,7 +30,7 @@ function OpNodeImpl({ data }: NodeProps<ViewRFNode>) {
         <div className="gnode-rows">
           {vn.rows.map((r) => (
             <div className={`gnode-row${r.quantNode !== undefined ? ' is-quant' : ''}`} key={r.slot + r.tensor}>
-              <span className="gnode-slot">{r.slot}</span>
+              {r.slot ? <span className="gnode-slot">{r.slot}</span> : null}
               <span className="gnode-rowtext">{r.text}</span>
             </div>
           ))}

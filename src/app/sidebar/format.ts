@@ -25,11 +25,19 @@ export function attrType(a: Attribute): number {
   return 0;
 }
 
+/** Shortest decimal that reads back as the same float32 (models store float32: 0.9, not 0.89999998). */
 export function formatNumber(v: number): string {
-  if (Number.isInteger(v)) return String(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-4 || a >= 1e6)) return v.toExponential(6);
-  return String(Number(v.toPrecision(8)));
+  if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
+  const f = Math.fround(v);
+  const exact = f === v;
+  for (let p = 1; p <= 17; p++) {
+    const t = Number(v.toPrecision(p));
+    if (exact ? Math.fround(t) === f : t === v) {
+      const a = Math.abs(t);
+      return a !== 0 && (a < 1e-4 || a >= 1e7) ? t.toExponential() : String(t);
+    }
+  }
+  return String(v);
 }
 
 export function attrValueText(a: Attribute): string {

@@ -88,7 +88,9 @@ export function inferDatatypes(model: Model, opts: DatatypeOptions = {}): Dataty
     const op = n.opType ?? '';
     const custom = resolveCustomOp(n, model);
     if (custom) {
-      return custom.inferDatatypes({ inputTypes: (n.input ?? []).map((t) => (t ? typeOf(t) : FLOAT32)), attrs: attrMap(n), constInputs: (n.input ?? []).map((t) => (t ? constOf(t) : undefined)), allowScaledInt }).map(finish);
+      // Parameters (scale, zero point, bit width, thresholds) decide datatypes; the data input never does.
+      const constInputs = (n.input ?? []).map((t, k) => (t && k > 0 ? constOf(t) : undefined));
+      return custom.inferDatatypes({ inputTypes: (n.input ?? []).map((t) => (t ? typeOf(t) : FLOAT32)), attrs: attrMap(n), constInputs, allowScaledInt }).map(finish);
     }
     if (n.domain && n.domain !== 'ai.onnx') return undefined; // unknown custom domain: keep annotations
     if (op === 'Sign') return [BIPOLAR];
@@ -101,14 +103,20 @@ export function inferDatatypes(model: Model, opts: DatatypeOptions = {}): Dataty
     if (op === 'Resize' || op === 'Upsample') {
       const mode = String(attrMap(n).mode ?? 'nearest').toLowerCase();
       if (mode === 'nearest') return [inTypes[0] ?? FLOAT32];
-      return [FLOAT32];
+      // other modes have no rule: like any other op, a non-float annotation stays, else FLOAT32
+      return undefined;
     }
     if (op === 'QuantizeLinear') {
       const zp = n.input?.[2];
       const et = zp ? elem.get(zp) ?? idx.initializer.get(zp)?.dataType ?? 2 : 2;
       return [onnxIntType(et) ?? intType(8, false)];
     }
-    if (op === 'DequantizeLinear') return [finish(scaledIntType(typeOf(n.input?.[0] ?? '').bitwidth))];
+    if (op === 'DequantizeLinear') {
+      // The width is that of input 0's ONNX element type (int8 -> 8), as the reference reads it; the
+      // QONNX datatype of an unannotated int8 initializer is FLOAT32 and would give SCALEDINT<32>.
+      const x = n.input?.[0] ?? '';
+      return [finish(scaledIntType(onnxIntType(elem.get(x) ?? 0)?.bitwidth ?? typeOf(x).bitwidth))];
+    }
     return undefined;
   };
 
@@ -126,6 +134,9 @@ export function inferDatatypes(model: Model, opts: DatatypeOptions = {}): Dataty
         if (rule && rule[k] !== undefined) next = rule[k];
         else if (rule && k > 0) return; // secondary outputs without a rule keep their type
         else next = before && before !== FLOAT32 ? before : defaultType(o);
+        // Without scaled-int, every SCALEDINT node output becomes FLOAT32, whichever way it got there
+        // (passed through Reshape & co., or an annotation kept on an op without a rule), as in the reference.
+        next = finish(next);
         if (next !== before) {
           types.set(o, next);
           annotated.delete(o);

@@ -30,7 +30,7 @@ export interface ShapeInferenceResult {
 const FLOAT = 1, INT64 = 7, BOOL = 9, INT32 = 6, UINT8 = 2;
 
 /** Small constant integer/float values known at analysis time, keyed by tensor name. */
-type Known = Map<string, { shape: number[]; values: number[] }>;
+type Known = Map<string, { shape: number[]; values: number[] } | undefined>;
 
 const MAX_KNOWN = 4096;
 
@@ -118,14 +118,6 @@ export function inferShapes(model: Model): ShapeInferenceResult {
     if (!t.name) continue;
     const shape = tensorShape(t);
     tensors.set(t.name, { shape, elemType: t.dataType ?? 0, source: 'initializer' });
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (count <= MAX_KNOWN) {
-      try {
-        known.set(t.name, { shape, values: Array.from(toNumbers(tensorValues(t))) });
-      } catch {
-        /* external or unreadable: shape only */
-      }
-    }
   }
   for (const i of g.input ?? []) {
     if (!i.name || tensors.has(i.name)) continue;
@@ -136,7 +128,26 @@ export function inferShapes(model: Model): ShapeInferenceResult {
   const get = (t: string | undefined | null) => (t ? tensors.get(t) : undefined);
   const shapeOf = (t: string | undefined | null) => get(t)?.shape ?? null;
   const typeOf = (t: string | undefined | null) => get(t)?.elemType ?? 0;
-  const kv = (t: string | undefined | null) => (t ? known.get(t) : undefined);
+  // Values of small initializers are read only when an op asks for them (most never are).
+  const kv = (t: string | undefined | null) => {
+    if (!t) return undefined;
+    const hit = known.get(t);
+    if (hit || known.has(t)) return hit;
+    const init = idx.initializer.get(t);
+    let v: { shape: number[]; values: number[] } | undefined;
+    if (init) {
+      const shape = tensorShape(init);
+      if (shape.reduce((a, b) => a * b, 1) <= MAX_KNOWN) {
+        try {
+          v = { shape, values: Array.from(toNumbers(tensorValues(init))) };
+        } catch {
+          v = undefined; // external or unreadable: shape only
+        }
+      }
+    }
+    known.set(t, v as never);
+    return v;
+  };
 
   for (const ni of idx.order) {
     const n = idx.nodes[ni];
@@ -149,7 +160,8 @@ export function inferShapes(model: Model): ShapeInferenceResult {
     try {
       const custom = resolveCustomOp(n, model);
       if (custom) {
-        const constInputs: (F32Tensor | undefined)[] = ins.map((t) => {
+        const constInputs: (F32Tensor | undefined)[] = ins.map((t, k0) => {
+          if (k0 === 0) return undefined; // the data input: never needed for a shape rule
           const k = kv(t);
           return k ? { shape: k.shape, data: Float32Array.from(k.values) } : undefined;
         });
@@ -346,6 +358,10 @@ function inferStandard(n: Node, ins: string[], attrs: Record<string, AttrValue>,
       const pads = (attrs.pads as number[] | undefined) ?? new Array(2 * nsp).fill(0);
       const dil = (attrs.dilations as number[] | undefined) ?? new Array(nsp).fill(1);
       const outPad = (attrs.output_padding as number[] | undefined) ?? new Array(nsp).fill(0);
+      // auto_pad SAME_UPPER/SAME_LOWER pads so that output = input * stride (ONNX ConvTranspose);
+      // the general formula below would give stride * (in - 1) + kernel instead.
+      const autoPad = String(attrs.auto_pad ?? 'NOTSET');
+      if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return one([x[0], oc, ...x.slice(2).map((d, i) => (typeof d === 'number' ? d * strides[i] : null))]);
       const sp = x.slice(2).map((d, i) => (typeof d === 'number' ? strides[i] * (d - 1) + outPad[i] + ((kernel[i] - 1) * dil[i] + 1) - pads[i] - pads[i + nsp] : null));
       return one([x[0], oc, ...sp]);
     }
@@ -469,7 +485,8 @@ function inferStandard(n: Node, ins: string[], attrs: Record<string, AttrValue>,
         let s = starts[i] < 0 ? starts[i] + d : starts[i];
         let e = ends[i] < 0 ? ends[i] + d : ends[i];
         if (step > 0) { s = clamp(s, 0, d); e = clamp(e, 0, d); out[a] = Math.max(0, Math.ceil((e - s) / step)); }
-        else { s = clamp(s, -1, d - 1); e = clamp(e, -1, d - 1); out[a] = Math.max(0, Math.ceil((e - s) / step)); }
+        // negative steps: ONNX clamps starts to [0, dim - 1] (not -1) and ends to [-1, dim - 1]
+        else { s = clamp(s, 0, d - 1); e = clamp(e, -1, d - 1); out[a] = Math.max(0, Math.ceil((e - s) / step)); }
       });
       const k = kv(ins[0]);
       let v;

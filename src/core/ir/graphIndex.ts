@@ -21,7 +21,7 @@ export interface GraphIndex {
   annotation: Map<string, Map<string, string>>;
   /** node indices in a topological order (nodes on cycles appended at the end in file order) */
   order: number[];
-  /** indices of nodes that sit on a cycle */
+  /** indices of nodes that sit on a cycle (not those merely downstream of one) */
   cyclic: number[];
 }
 
@@ -95,10 +95,67 @@ function topoOrder(nodes: readonly Node[], producer: Map<string, number>): { ord
     order.push(i);
     for (const s of succ[i]) if (--indeg[s] === 0) queue.push(s);
   }
-  const cyclic: number[] = [];
-  if (order.length < n) for (let i = 0; i < n; i++) if (indeg[i] > 0) cyclic.push(i);
-  // Nodes only downstream of a cycle also remain; keep file order for them.
-  return { order: order.concat(cyclic), cyclic };
+  if (order.length === n) return { order, cyclic: [] };
+  // Kahn leaves cycle members and everything downstream of them; a node is on a cycle when it can
+  // reach itself, i.e. its strongly connected component has two or more nodes (or a self loop).
+  const rest: number[] = [];
+  for (let i = 0; i < n; i++) if (indeg[i] > 0) rest.push(i);
+  const cyclic = nodesOnCycles(rest, succ, nodes, producer);
+  return { order: order.concat(rest), cyclic };
+}
+
+/** Tarjan's strongly connected components over the leftover nodes, iteratively. */
+function nodesOnCycles(rest: number[], succ: number[][], nodes: readonly Node[], producer: Map<string, number>): number[] {
+  const inRest = new Set(rest);
+  const index = new Map<number, number>();
+  const low = new Map<number, number>();
+  const onStack = new Set<number>();
+  const stack: number[] = [];
+  const result: number[] = [];
+  let counter = 0;
+  for (const root of rest) {
+    if (index.has(root)) continue;
+    const work: [number, number][] = [[root, 0]];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length) {
+      const top = work[work.length - 1];
+      const [v, k] = top;
+      const next = succ[v];
+      if (k < next.length) {
+        top[1]++;
+        const w = next[k];
+        if (!inRest.has(w)) continue;
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
+          work.push([w, 0]);
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const u = work[work.length - 1][0];
+        low.set(u, Math.min(low.get(u)!, low.get(v)!));
+      }
+      if (low.get(v) === index.get(v)) {
+        const comp: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          comp.push(w);
+        } while (w !== v);
+        const selfLoop = comp.length === 1 && (nodes[v].input ?? []).some((t) => t && producer.get(t) === v);
+        if (comp.length > 1 || selfLoop) result.push(...comp);
+      }
+    }
+  }
+  return result.sort((a, b) => a - b);
 }
 
 export function nodeLabel(n: Node, i: number): string {

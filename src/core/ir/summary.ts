@@ -46,6 +46,8 @@ export function summarizeModel(model: Model): ModelSummary {
   const inits = new Set((g.initializer ?? []).map((t) => t.name));
   const io = (name: string): IoSummary => {
     const info = tensorInfo(idx, name);
+    // QONNX names: the annotation when there is one, FLOAT32 for float tensors, else the ONNX type
+    if (!info.finnDatatype && info.elemType === 1) info.datatype = 'FLOAT32';
     return { name, shape: info.shape, datatype: datatypeLabel(info) };
   };
   let parameter_count = 0;

@@ -82,6 +82,10 @@ export function formatShape(shape: Dim[] | null): string {
 
 /** Datatype shown to the user: the QONNX annotation if any, else the ONNX element type. */
 export function datatypeLabel(info: TensorInfo): string {
+  // The reference types unannotated non-float tensors (INT64 shapes, BOOL masks) as FLOAT32 by default;
+  // a viewer shows their real element type instead.
+  const nonFloatElem = info.elemType !== 0 && info.elemType !== 1 && info.elemType !== 10 && info.elemType !== 11 && info.elemType !== 16;
+  if (info.datatype === 'FLOAT32' && nonFloatElem && !info.finnDatatype) return elementTypeName(info.elemType);
   if (info.datatype && !(info.datatype === 'FLOAT32' && info.finnDatatype)) return info.datatype;
   if (info.finnDatatype) return info.finnDatatype;
   return info.elemType ? elementTypeName(info.elemType) : '?';

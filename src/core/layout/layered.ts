@@ -35,6 +35,13 @@ export interface LayoutOptions {
   nodeGap?: number;
   layerGap?: number;
   sweeps?: number;
+  /**
+   * Very deep graphs (thousands of layers) become a thin line when fitted to a screen. With this set,
+   * a graph taller than `wrap.minAspect` times its width is cut into columns at layer boundaries and
+   * the columns are set side by side, like newspaper columns, aiming at `wrap.aspect` (width / height).
+   * Edges that continue in the next column run from the bottom of one column to the top of the next.
+   */
+  wrap?: { aspect: number; minAspect: number; columnGap?: number };
 }
 
 export function layeredLayout(
@@ -232,11 +239,35 @@ export function layeredLayout(
     cy += (layerH[l] || 16) + layerGap;
   }
 
+  // Column wrapping: which column each layer goes to, and the x/y shift of that column.
+  const totalH = Math.max(0, cy - layerGap);
+  const colW = maxX - minX;
+  const colOf = new Int32Array(layerCount);
+  const colDx: number[] = [0];
+  const colDy: number[] = [0];
+  let columns = 1;
+  if (opts.wrap && colW > 0 && totalH > opts.wrap.minAspect * colW) {
+    const gapX = opts.wrap.columnGap ?? 160;
+    // c columns of height H/c and width c*(w+gap): aspect = c^2 (w+gap) / H
+    columns = Math.max(1, Math.min(layerCount, Math.round(Math.sqrt((opts.wrap.aspect * totalH) / (colW + gapX)))));
+    const perCol = totalH / columns;
+    let c = 0;
+    for (let l = 0; l < layerCount; l++) {
+      if (c < columns - 1 && layerTop[l] - colDy[c] >= perCol) {
+        c++;
+        colDx.push(c * (colW + gapX));
+        colDy.push(layerTop[l]);
+      }
+      colOf[l] = c;
+    }
+    columns = c + 1;
+  }
   const positions = new Map<string, { x: number; y: number }>();
   nodesIn.forEach((nd, v) => {
     // centre vertically within the layer band
     const top = layerTop[layer[v]] + ((layerH[layer[v]] || 0) - nd.height) / 2;
-    positions.set(nd.id, { x: x[v] - nd.width / 2 - minX, y: top });
+    const c = colOf[layer[v]];
+    positions.set(nd.id, { x: x[v] - nd.width / 2 - minX + colDx[c], y: top - colDy[c] });
   });
   const routes = new Map<string, { x: number; y: number }[]>();
   edges.forEach((e, k) => {
@@ -247,14 +278,32 @@ export function layeredLayout(
       const cxv = x[v] - minX;
       if (v < n) {
         const p = positions.get(nodesIn[v].id)!;
-        pts.push({ x: cxv, y: c === 0 ? p.y + nodesIn[v].height : p.y });
+        pts.push({ x: p.x + nodesIn[v].width / 2, y: c === 0 ? p.y + nodesIn[v].height : p.y });
       } else {
         const l = itemLayer[v];
         pts.push({ x: cxv, y: layerTop[l] }, { x: cxv, y: layerTop[l] + (layerH[l] || 16) });
       }
     }
     if (e.rev) pts.reverse();
+    if (columns > 1) {
+      // real nodes were already shifted; shift the dummy points by the column of their layer
+      let k = 0;
+      for (let c = 0; c < chain.length; c++) {
+        const v = chain[e.rev ? chain.length - 1 - c : c];
+        const n2 = v < n ? 1 : 2;
+        for (let j = 0; j < n2; j++, k++) {
+          if (v < n) continue;
+          const col = colOf[itemLayer[v]];
+          pts[k] = { x: pts[k].x + colDx[col], y: pts[k].y - colDy[col] };
+        }
+      }
+    }
     routes.set(e.id, pts);
   });
-  return { positions, routes, width: maxX - minX, height: Math.max(0, cy - layerGap) };
+  if (columns > 1) {
+    let maxH = 0;
+    for (let l = 0; l < layerCount; l++) maxH = Math.max(maxH, layerTop[l] + (layerH[l] || 16) - colDy[colOf[l]]);
+    return { positions, routes, width: colDx[columns - 1] + colW, height: maxH };
+  }
+  return { positions, routes, width: maxX - minX, height: totalH };
 }

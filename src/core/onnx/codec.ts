@@ -17,6 +17,22 @@ import { onnx } from './onnxProto.js';
   util.makeProp = (o, k, e) => makeProp(o, k, k === '$unknowns' ? true : e);
   // protobufjs drops unknown fields unless told otherwise; a lossless editor must keep them.
   ($protobuf.Reader as unknown as { discardUnknown: boolean }).discardUnknown = false;
+
+  // int64 values: a plain number whenever it is exact (|v| < 2^53: every dimension, attribute and
+  // version seen in practice), a Long otherwise. Numbers are far cheaper to keep, clone and send to
+  // workers than one Long object per dimension; the encoder accepts both and writes the same bytes.
+  type LongLike = { low: number; high: number; unsigned: boolean };
+  const proto = $protobuf.Reader.prototype as unknown as { int64(): LongLike | number; uint64(): LongLike | number };
+  const int64 = proto.int64;
+  const uint64 = proto.uint64;
+  proto.int64 = function (this: unknown) {
+    const l = int64.call(this) as LongLike;
+    return l.high >= -0x200000 && l.high < 0x200000 ? l.high * 4294967296 + (l.low >>> 0) : l;
+  };
+  proto.uint64 = function (this: unknown) {
+    const l = uint64.call(this) as LongLike;
+    return l.high >>> 0 < 0x200000 ? (l.high >>> 0) * 4294967296 + (l.low >>> 0) : l;
+  };
 }
 
 /** Protobuf messages cannot exceed 2 GiB; larger ONNX models must keep weights in external files. */
