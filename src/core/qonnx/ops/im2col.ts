@@ -9,6 +9,7 @@
  * written as 2-D): its kernel must be 1 and its padding 0.
  */
 import type { Dim } from '../../ir/tensorInfo.js';
+import { FLOAT32 } from '../datatypes.js';
 import type { AttrSpec, CustomOpDef, F32Tensor } from '../opTypes.js';
 import { badAttr, resolveAttrs, type OpAttrs } from './attrs.js';
 import { needInput } from './broadcast.js';
@@ -133,7 +134,7 @@ export const Im2ColOp: CustomOpDef = {
   },
   inferDatatypes(ctx) {
     resolveAttrs(OP, IM2COL_ATTRS, ctx.attrs);
-    return [ctx.inputTypes[0]];
+    return [ctx.inputTypes[0] ?? FLOAT32];
   },
   execute(inputs, attrs) {
     const p = params(resolveAttrs(OP, IM2COL_ATTRS, attrs));

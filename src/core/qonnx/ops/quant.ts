@@ -95,6 +95,9 @@ export function quantDatatype(opType: string, ctx: DatatypeContext): DataType {
     if (bits === 1) return signed ? BIPOLAR : BINARY;
     return intType(bits, signed);
   }
+  // The reference returns SCALEDINT here and its InferDataTypes downgrades it to FLOAT32 without
+  // "allow scaled-int"; the context carries that flag, so the rule applies the downgrade itself
+  // (a caller that downgrades again gets the same answer).
   return ctx.allowScaledInt ? scaledIntType(bits) : FLOAT32;
 }
 
