@@ -7,6 +7,7 @@ import { encodeNpy } from '../../core/io/npy.js';
 import { elementTypeName } from '../../core/onnx/elementTypes.js';
 import { externalRef, isExternal, tensorValues, toNumbers, type TensorValues } from '../../core/onnx/tensorData.js';
 import { tensorStats, type TensorStats } from '../../core/analysis/tensorStats.js';
+import { constValue, integerView } from '../../core/analysis/constValues.js';
 import { download } from '../download.js';
 import { currentModel, useApp } from '../store.js';
 import { formatCount, formatNumber } from './format.js';
@@ -32,9 +33,29 @@ export function TensorPanel({ name }: { name: string }) {
   const consumers = idx.consumers.get(name) ?? [];
   const ann = idx.annotation.get(name);
   const [vals, setVals] = useState<{ v?: TensorValues; stats?: TensorStats; error?: string }>({});
+  const [asInt, setAsInt] = useState(false);
+  // Tensors the file does not store but that follow from constants (e.g. quantized weights).
+  const computed = useMemo(() => (init ? undefined : constValue(model, name)), [model, name, init]);
+  const intView = useMemo(() => (init ? undefined : integerView(model, name)), [model, name, init]);
+  const intStats = useMemo(() => (intView ? tensorStats(intView.ints) : undefined), [intView]);
+  const saturated = useMemo(() => {
+    if (!intView || intView.min === undefined) return undefined;
+    let lo = 0, hi = 0;
+    for (const v of intView.ints) {
+      if (v <= intView.min) lo++;
+      else if (v >= intView.max!) hi++;
+    }
+    return { lo, hi };
+  }, [intView]);
 
   useEffect(() => {
     setVals({});
+    setAsInt(false);
+    if (computed) {
+      const v: TensorValues = { dataType: 1, shape: computed.value.shape, data: computed.value.data };
+      setVals({ v, stats: tensorStats(computed.value.data) });
+      return;
+    }
     if (!init) return;
     let live = true;
     loadValues(init, files)
@@ -43,9 +64,13 @@ export function TensorPanel({ name }: { name: string }) {
     return () => {
       live = false;
     };
-  }, [init, files]);
+  }, [init, files, computed]);
 
-  const first = useMemo(() => (vals.v ? Array.from(toNumbers({ ...vals.v, data: Array.isArray(vals.v.data) ? vals.v.data.slice(0, 24) : vals.v.data.subarray(0, 24) })) : []), [vals.v]);
+  const first = useMemo(() => {
+    if (asInt && intView) return Array.from(intView.ints.subarray(0, 24));
+    return vals.v ? Array.from(toNumbers({ ...vals.v, data: Array.isArray(vals.v.data) ? vals.v.data.slice(0, 24) : vals.v.data.subarray(0, 24) })) : [];
+  }, [vals.v, asInt, intView]);
+  const shownStats = asInt && intStats ? intStats : vals.stats;
 
   return (
     <div className="panel" data-testid="tensor-panel">
@@ -63,23 +88,31 @@ export function TensorPanel({ name }: { name: string }) {
         <tr><th>Used by</th><td>{consumers.length ? consumers.map((c, k) => <span key={k}>{k > 0 && ', '}<NodeLink index={c} label={`${idx.nodes[c].opType} ${idx.nodes[c].name ?? ''}`} /></span>) : '—'}</td></tr>
         {init && isExternal(init) && <tr><th>Stored in</th><td className="mono">{externalRef(init)?.location} @ {externalRef(init)?.offset}</td></tr>}
       </tbody></table>
-      {init && (
+      {(init || computed) && (
         <section>
-          <h3>Values</h3>
+          <h3>Values{computed && computed.producer !== undefined ? <span className="muted small"> · computed from constants by {idx.nodes[computed.producer].opType} {idx.nodes[computed.producer].name}</span> : null}</h3>
+          {intView && (
+            <label className="toggle" title="Show value / scale + zero point: the integers the hardware stores">
+              <input type="checkbox" checked={asInt} onChange={(e) => setAsInt(e.target.checked)} data-testid="as-integers" /> as integers (value / scale{intView.min !== undefined ? `, range ${intView.min}…${intView.max}` : ''})
+            </label>
+          )}
           {vals.error && <p className="error-text">{vals.error}</p>}
           {!vals.error && !vals.stats && <p className="muted">Reading…</p>}
-          {vals.stats && vals.v && (
+          {shownStats && vals.v && (
             <>
               <table className="kv" data-testid="tensor-stats"><tbody>
-                <tr><th>Elements</th><td>{formatCount(vals.stats.count)}</td></tr>
-                <tr><th>Min / max</th><td className="mono">{formatNumber(vals.stats.min)} / {formatNumber(vals.stats.max)}</td></tr>
-                <tr><th>Mean / std</th><td className="mono">{formatNumber(vals.stats.mean)} / {formatNumber(vals.stats.std)}</td></tr>
-                <tr><th>Sparsity</th><td title="Fraction of elements equal to zero">{(100 * vals.stats.zeros / Math.max(1, vals.stats.count)).toFixed(2)} % zeros ({formatCount(vals.stats.zeros)})</td></tr>
-                <tr><th>Distinct</th><td>{vals.stats.distinct >= 0 ? formatCount(vals.stats.distinct) : 'more than 4096'}</td></tr>
+                <tr><th>Elements</th><td>{formatCount(shownStats.count)}</td></tr>
+                <tr><th>Min / max</th><td className="mono" data-testid="tensor-minmax">{formatNumber(shownStats.min)} / {formatNumber(shownStats.max)}</td></tr>
+                <tr><th>Mean / std</th><td className="mono">{formatNumber(shownStats.mean)} / {formatNumber(shownStats.std)}</td></tr>
+                <tr><th>Sparsity</th><td title="Fraction of elements equal to zero">{(100 * shownStats.zeros / Math.max(1, shownStats.count)).toFixed(2)} % zeros ({formatCount(shownStats.zeros)})</td></tr>
+                <tr><th>Distinct</th><td>{shownStats.distinct >= 0 ? formatCount(shownStats.distinct) : 'more than 4096'}</td></tr>
+                {saturated && (
+                  <tr><th>At range ends</th><td title="Values equal to the quantizer's smallest or largest integer (clipped or exactly at the limit)">{formatCount(saturated.lo)} at min, {formatCount(saturated.hi)} at max</td></tr>
+                )}
               </tbody></table>
-              <Histogram stats={vals.stats} />
+              <Histogram stats={shownStats} />
               <h3>First values</h3>
-              <p className="mono small wrap" data-testid="tensor-first-values">{first.map(formatNumber).join(', ')}{vals.stats.count > first.length ? ', …' : ''}</p>
+              <p className="mono small wrap" data-testid="tensor-first-values">{first.map(formatNumber).join(', ')}{shownStats.count > first.length ? ', …' : ''}</p>
               {!Array.isArray(vals.v.data) && (
                 <button
                   data-testid="download-npy"

@@ -23,6 +23,15 @@ export function allTensorNames(model: Model): string[] {
   return out;
 }
 
+/**
+ * A JSON object whose keys keep the given order. (A JS object would move integer-like tensor names,
+ * such as "0" or "96" from PyTorch exports, to the front.)
+ */
+export function orderedJson(entries: [string, unknown][]): string {
+  if (!entries.length) return '{}\n';
+  return `{\n${entries.map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n')}\n}\n`;
+}
+
 export const datatypesCommand: CliCommand = {
   name: 'datatypes',
   usage: 'datatypes MODEL [--allow-scaledint]',
@@ -32,9 +41,7 @@ export const datatypesCommand: CliCommand = {
     const a = parseArgs(args, { flags: ['--allow-scaledint'], positional: { min: 1, max: 1, names: ['MODEL'] } });
     const { model } = readModelFile(a.positional[0]);
     const r = inferDatatypes(model, { allowScaledInt: a.flags.has('--allow-scaledint') });
-    const out: Record<string, string> = {};
-    for (const t of allTensorNames(model)) out[t] = (r.types.get(t) ?? null)?.name ?? 'FLOAT32';
-    io.out(JSON.stringify(out, null, 2) + '\n');
+    io.out(orderedJson(allTensorNames(model).map((t) => [t, r.types.get(t)?.name ?? 'FLOAT32'])));
     return 0;
   },
 };
@@ -47,9 +54,7 @@ export const shapesCommand: CliCommand = {
     const a = parseArgs(args, { positional: { min: 1, max: 1, names: ['MODEL'] } });
     const { model } = readModelFile(a.positional[0]);
     const r = inferShapes(model);
-    const out: Record<string, (number | string | null)[] | null> = {};
-    for (const t of allTensorNames(model)) out[t] = r.tensors.get(t)?.shape ?? null;
-    io.out(JSON.stringify(out, null, 2) + '\n');
+    io.out(orderedJson(allTensorNames(model).map((t) => [t, r.tensors.get(t)?.shape ?? null])));
     return 0;
   },
 };

@@ -231,8 +231,8 @@ describe('other standard-op rules', () => {
     const s: Spec = { nodes: [node('Relu', ['a'], ['y'])], inputs: [vi('a', [4], FLOAT16)], valueInfo: [vi('y', [4], FLOAT16)] };
     const r = inferDatatypes(build(s));
     expect(r.types.get('y')!.name).toBe('FLOAT16');
-    // unannotated graph inputs and initializers are not in the map: callers apply the default
-    expect(r.types.has('a')).toBe(false);
+    // unannotated FLOAT16 graph inputs and initializers are in the map as FLOAT16 too
+    expect(r.types.get('a')!.name).toBe('FLOAT16');
   });
 
   it('reaches a fixpoint in two passes on a chain listed in reverse order', () => {

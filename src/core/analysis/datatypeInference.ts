@@ -146,5 +146,7 @@ export function inferDatatypes(model: Model, opts: DatatypeOptions = {}): Dataty
     }
     if (!changed) break;
   }
+  // Unannotated FLOAT16 tensors are FLOAT16, not the FLOAT32 default.
+  for (const [t, e] of elem) if (e === 10 && !types.has(t)) types.set(t, FLOAT16);
   return { types, annotated, passes: passes + 1 };
 }
