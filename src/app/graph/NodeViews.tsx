@@ -3,6 +3,7 @@ import { Handle, Position, type NodeProps, type Node as RFNode } from '@xyflow/r
 import { memo } from 'react';
 import type { ViewNode } from '../../core/view/viewGraph.js';
 import { CATEGORY_COLOR } from './palette.js';
+import { useApp } from '../store.js';
 
 export type ViewNodeData = { vn: ViewNode; selected: boolean };
 export type ViewRFNode = RFNode<ViewNodeData, 'op' | 'io'>;
@@ -29,7 +30,17 @@ function OpNodeImpl({ data }: NodeProps<ViewRFNode>) {
       {vn.rows.length > 0 && (
         <div className="gnode-rows">
           {vn.rows.map((r) => (
-            <div className={`gnode-row${r.quantNode !== undefined ? ' is-quant' : ''}`} key={r.slot + r.tensor}>
+            <div
+              className={`gnode-row${r.quantNode !== undefined ? ' is-quant' : ''}${r.tensor ? ' is-link' : ''}`}
+              key={r.slot + r.tensor}
+              data-testid={r.tensor ? 'folded-row' : undefined}
+              title={r.tensor ? `Show tensor ${r.tensor}` : undefined}
+              onClick={(e) => {
+                if (!r.tensor) return;
+                e.stopPropagation();
+                useApp.getState().select({ kind: 'tensor', name: r.tensor });
+              }}
+            >
               {r.slot ? <span className="gnode-slot">{r.slot}</span> : null}
               <span className="gnode-rowtext">{r.text}</span>
             </div>

@@ -32,7 +32,8 @@ export function formatNumber(v: number): string {
   const exact = f === v;
   for (let p = 1; p <= 17; p++) {
     const t = Number(v.toPrecision(p));
-    if (exact ? Math.fround(t) === f : t === v) {
+    // float32 values: the shortest exact form; computed float64 values (means, errors): 6 digits
+    if (exact ? Math.fround(t) === f : p >= 6) {
       const a = Math.abs(t);
       return a !== 0 && (a < 1e-4 || a >= 1e7) ? t.toExponential() : String(t);
     }

@@ -10,6 +10,7 @@ import type { F32Tensor } from '../qonnx/opTypes.js';
 import { broadcastShapes, broadcastTo } from '../qonnx/ops/broadcast.js';
 import { resolveCustomOp } from '../qonnx/registry.js';
 import { attrMap } from './shapeInference.js';
+import { analyzeModel } from './modelAnalysis.js';
 
 /** Largest tensor evaluated on demand (elements). */
 const MAX_ELEMENTS = 1 << 24;
@@ -85,8 +86,11 @@ export function constValue(model: Model, name: string): ConstValue | undefined {
         case 'Reshape':
         case 'Flatten':
         case 'Squeeze':
-        case 'Unsqueeze':
-          return undefined; // shapes come from shape inference; values unchanged but not needed here
+        case 'Unsqueeze': {
+          // same values in a new shape, which shape inference knows
+          const shape = inferredShape(model, out);
+          return shape ? { shape, data: x.data } : undefined;
+        }
         case 'Mul':
         case 'Div':
         case 'Add':
@@ -112,6 +116,13 @@ export function constValue(model: Model, name: string): ConstValue | undefined {
   return { value, producer: p };
 }
 
+function inferredShape(model: Model, t: string): number[] | undefined {
+  const s = analyzeModel(model).shapes.tensors.get(t)?.shape;
+  return s && s.every((d) => typeof d === 'number') ? (s as number[]) : undefined;
+}
+
+const LAYOUT_OPS = new Set(['Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
+
 /**
  * Integer view of a quantizer's output: value / scale + zero point (Quant), value / scale (BipolarQuant),
  * with the integer range the quantizer allows. Undefined when the tensor is not a quantizer output
@@ -123,6 +134,18 @@ export function integerView(model: Model, name: string): { ints: Float32Array; s
   if (p === undefined) return undefined;
   const n = idx.nodes[p];
   const op = n.opType;
+  if (LAYOUT_OPS.has(op ?? '') && n.input?.[0]) {
+    // a quantized weight that was transposed or reshaped after its quantizer: carry the integers along
+    const inner = integerView(model, n.input[0]);
+    if (!inner) return undefined;
+    if (op === 'Transpose') {
+      const perm = (attrMap(n).perm as number[] | undefined) ?? inner.shape.map((_, i) => inner.shape.length - 1 - i);
+      const t = transpose({ shape: inner.shape, data: inner.ints }, perm);
+      return { ...inner, ints: t.data, shape: t.shape };
+    }
+    const shape = inferredShape(model, name);
+    return shape ? { ...inner, shape } : undefined;
+  }
   if (op !== 'Quant' && op !== 'IntQuant' && op !== 'BipolarQuant') return undefined;
   const v = constValue(model, name);
   const scale = n.input?.[1] ? constValue(model, n.input[1])?.value : undefined;
