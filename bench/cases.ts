@@ -26,6 +26,10 @@ export interface BenchCase {
   target?: Target;
   /** also lay the view graph out with ELK, for comparison */
   elk?: boolean;
+  /** part of the browser suite (bench/browser.ts): file-open to graph drawn in Chromium */
+  browser?: boolean;
+  /** browser suite: also measure pan/zoom frame times once the graph is drawn */
+  smoothness?: boolean;
 }
 
 const TFC: Target = { label: 'TFC (31 nodes)', totalMs: 200, netronMs: 210 };
@@ -36,13 +40,15 @@ const TARGETS: Record<string, Target> = {
   'finnplus_metafi_step_qonnx_to_finn.onnx': { label: '305-node model', totalMs: 400, netronMs: 570 },
 };
 const ELK_SHARED = new Set(['finnplus_metafi_step_qonnx_to_finn.onnx']);
+/** The models the issue quotes browser figures for (one TFC stands for the three). */
+const BROWSER_SHARED = new Set(['zoo_TFC_2W2A.onnx', 'finnplus_metafi_step_qonnx_to_finn.onnx']);
 
 export function benchCases(): BenchCase[] {
   const cases: BenchCase[] = [];
   if (existsSync(SHARED_MODELS_DIR)) {
     for (const f of readdirSync(SHARED_MODELS_DIR).filter((f) => f.endsWith('.onnx')).sort()) {
       const path = join(SHARED_MODELS_DIR, f);
-      cases.push({ id: f.replace(/\.onnx$/, ''), source: 'shared', resolve: () => ({ path, generated: false }), target: TARGETS[f], elk: ELK_SHARED.has(f) });
+      cases.push({ id: f.replace(/\.onnx$/, ''), source: 'shared', resolve: () => ({ path, generated: false }), target: TARGETS[f], elk: ELK_SHARED.has(f), browser: BROWSER_SHARED.has(f) });
     }
   }
   cases.push({
@@ -51,6 +57,7 @@ export function benchCases(): BenchCase[] {
     resolve: () => ensureCnn({ targetWeightBytes: 100e6 }),
     target: { label: '100 MB / 300-node CNN', totalMs: 700, decodeMs: 300, netronMs: 1000 },
     elk: true,
+    browser: true,
   });
   cases.push({
     id: 'synth_huge_20k',
@@ -58,6 +65,8 @@ export function benchCases(): BenchCase[] {
     resolve: () => ensureHugeGraph({ nodes: 20000 }),
     target: { label: '20,000-node graph (usable overview)', totalMs: 3000, netronMs: 31000 },
     elk: true,
+    browser: true,
+    smoothness: true,
   });
   return cases;
 }

@@ -4,7 +4,9 @@
  * Times the core open path (decode, validate, view graph, layout; and encode) in Node for every model
  * in ../shared/models and two synthetic ones (a 100 MB / 300-node CNN and a 20,000-node graph), each in
  * its own child process so peak memory is per model; then compares our layered layout with elkjs on the
- * largest graphs. Prints markdown tables with the targets and Netron's figures beside the numbers.
+ * largest graphs; then, when /usr/bin/chromium exists (or with --browser), times file-open to graph
+ * drawn in headless Chromium for the models the issue quotes (bench/browser.ts), and pan/zoom frame
+ * times on the 20,000-node graph. Prints markdown tables with the targets and Netron's figures.
  *
  *   --quick            1 run per model instead of 5
  *   --runs N           N runs per model (median reported)
@@ -13,7 +15,10 @@
  *   --elk-timeout S    seconds ELK may take per graph (default 60)
  *   --json FILE        also write all raw numbers as JSON
  *   --gen-external B   write an external-data CNN with ~B weight bytes (e.g. 1e9) to bench/out, streaming
- *   --browser          browser timings (not implemented yet; see bench/browser.ts)
+ *   --browser          run the browser suite even without /usr/bin/chromium (Playwright's own Chromium)
+ *   --no-browser       skip the browser suite
+ *   --browser-only     only the browser suite (no Node suite, no ELK)
+ *   --profile          browser suite: one more open per model under the CPU profiler, top self-time functions
  */
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -22,6 +27,7 @@ import { benchCases, type BenchCase } from './cases.js';
 import { runChild, type ChildOutcome } from './child.js';
 import type { CoreResult } from './coreWorker.js';
 import type { ElkResult } from './elkWorker.js';
+import { browserTable, profileReport, runBrowserSuite, smoothnessTable, systemChromium, type BrowserSuiteResult } from './browser.js';
 import { REPO_ROOT, ensureExternalDataModel } from './synthFiles.js';
 import { markdownTable, mb, median, ms, type Column } from './table.js';
 
@@ -32,11 +38,14 @@ interface Args {
   elkTimeoutMs: number;
   json?: string;
   genExternal?: number;
-  browser: boolean;
+  /** undefined: when /usr/bin/chromium exists */
+  browser?: boolean;
+  node: boolean;
+  profile: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, browser: false };
+  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -52,6 +61,11 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--json') a.json = val();
     else if (k === '--gen-external') a.genExternal = Number(val());
     else if (k === '--browser') a.browser = true;
+    else if (k === '--no-browser') a.browser = false;
+    else if (k === '--browser-only') {
+      a.browser = true;
+      a.node = false;
+    } else if (k === '--profile') a.profile = true;
     else throw new Error(`Unknown option ${k}`);
   }
   return a;
@@ -146,19 +160,18 @@ async function main() {
     const f = ensureExternalDataModel({ targetWeightBytes: args.genExternal });
     log(`${f.generated ? `generated in ${ms(f.genMs)}` : 'cached'}: ${relative(REPO_ROOT, f.path)} + ${relative(REPO_ROOT, f.dataPath)}`);
   }
-  if (args.browser) log('--browser: the browser suite is not implemented yet (bench/browser.ts is a stub); skipping it.');
 
   let cases = benchCases();
   if (args.only.length) cases = cases.filter((c) => args.only.some((s) => c.id.includes(s)));
   const rows: Row[] = [];
-  for (const c of cases) {
+  for (const c of args.node ? cases : []) {
     const f = c.resolve();
     if (f.generated) log(`generated ${relative(REPO_ROOT, f.path)} in ${ms(f.genMs)}`);
     log(`core  ${c.id} ...`);
     const core = await runChild<CoreResult>('./coreWorker.ts', [f.path, String(args.runs)], 600_000);
     rows.push({ c, file: f.path, core });
   }
-  if (args.elk) {
+  if (args.elk && args.node) {
     for (const r of rows) {
       if (!r.c.elk) continue;
       log(`elk   ${r.c.id} (timeout ${ms(args.elkTimeoutMs)}) ...`);
@@ -166,8 +179,35 @@ async function main() {
     }
   }
 
+  const nodeWall = performance.now() - started;
+
+  const runBrowser = args.browser ?? systemChromium() !== undefined;
+  const browserCases = cases.filter((c) => c.browser);
+  let browser: BrowserSuiteResult | undefined;
+  let browserError: string | undefined;
+  if (runBrowser && browserCases.length) {
+    try {
+      browser = await runBrowserSuite(browserCases, { runs: args.runs, smoothness: true, profile: args.profile, log });
+    } catch (e) {
+      browserError = e instanceof Error ? e.message : String(e);
+      log(`browser suite failed: ${browserError}`);
+    }
+  } else if (args.browser === undefined && browserCases.length) {
+    log('no /usr/bin/chromium: skipping the browser suite (--browser runs it with Playwright\'s own Chromium)');
+  }
+
   const wall = performance.now() - started;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const out: string[] = [];
+  if (args.node) out.push(nodeReport(rows, args, cpu), '');
+  if (browser) out.push(browserReport(browser), '');
+  else if (browserError) out.push('## In the browser', '', `The browser suite failed: ${browserError}`, '');
+  out.push(`Bench wall time: ${ms(wall)}${args.node && browser ? ` (Node suite ${ms(nodeWall)}, browser suite ${ms(browser.wallMs)})` : ''}.`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError }, null, 2));
+}
+
+function nodeReport(rows: Row[], args: Args, cpu: string): string {
   const out: string[] = [];
   out.push(`## Core open path in Node (median of ${args.runs} run${args.runs > 1 ? 's' : ''})`);
   out.push('');
@@ -186,10 +226,45 @@ async function main() {
     out.push('');
     out.push(elkTable(rows, args.elkTimeoutMs));
   }
+  return out.join('\n');
+}
+
+function browserReport(b: BrowserSuiteResult): string {
+  const out: string[] = [];
+  out.push(`## In the browser: file-open to graph drawn (median of ${b.runs} run${b.runs > 1 ? 's' : ''})`);
   out.push('');
-  out.push(`Bench wall time: ${ms(wall)}.`);
-  process.stdout.write(`${out.join('\n')}\n`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })) }, null, 2));
+  out.push(`${b.browser} headless (${b.executable}), ${cpus().length} cores (load average ${b.load[0].toFixed(1)} before, ${b.load[1].toFixed(1)} after), production build (vite build, ${ms(b.buildMs)}) served by vite preview; every run in a fresh browser context and page.`);
+  out.push('');
+  out.push(browserTable(b));
+  out.push('');
+  out.push('- Clock: t0 in the page just before `new File(bytes)` and `openFiles([file])` (the path a drop takes); the bytes were fetched into the page beforehand, untimed.');
+  out.push('- → drawn: the graph canvas painted the current layout (`window.__qonnxFrame.at`, set in the requestAnimationFrame that draws it). → doc / → layout: when the store received the decoded model and the laid-out graph.');
+  out.push('- The columns between MB and layout are the stage times the app itself records in `doc.timings` (read, decode, check in the worker, ...), and layout.ms is `layout.ms` in the store (layeredLayout in the worker); the gaps between them and → doc / → layout are worker start-up, messaging and work on the page.');
+  out.push('- again: → drawn when the same file is opened a second time in the same page (worker running, code compiled): what a fresh page load adds is the difference.');
+  out.push('- longest task: longest main-thread task (≥ 50 ms, PerformanceObserver) between t0 and drawn: how long the page was frozen at a stretch.');
+  out.push('- JS heap: main thread (CDP Performance.getMetrics) after the open, and in brackets after a forced GC; the worker\'s heap and ArrayBuffers (tensor bytes) are not in it.');
+  out.push("- met: median → drawn below the issue's target. Netron: the issue's figure for Netron on the same model (another machine).");
+  const smooth = smoothnessTable(b);
+  if (b.cases.some((c) => c.smooth || c.smoothError)) {
+    out.push('');
+    out.push('### Pan and zoom (last run, after the graph was drawn; fit the whole graph first)');
+    out.push('');
+    if (b.cases.some((c) => c.smooth)) out.push(smooth);
+    for (const c of b.cases) if (c.smoothError) out.push(`- ${c.c.id}: ${c.smoothError}`);
+    out.push('');
+    out.push('- One wheel step (deltaY −100, zoom ×1.15 at the centre) or one mouse move of a drag every ~16 ms; frame intervals between requestAnimationFrame callbacks from the first input to two frames after the last. A display refresh is 16.7 ms; a frame that overruns shows as 33 ms or more.');
+    out.push('- main busy: main-thread task time (CDP Performance.getMetrics TaskDuration) over the span: the headroom left.');
+  }
+  const prof = profileReport(b);
+  if (prof) {
+    out.push('');
+    out.push('### Where the time goes (CPU profile of one more open per model: page main thread and model worker, top self time)');
+    out.push('');
+    out.push('V8 sampling profiler via a Chrome trace, on an unminified build, positions mapped to sources through its source maps. (program) is native work outside JavaScript: style, layout, paint, parsing and compiling scripts, messaging. The profiler slows the open down a little.');
+    out.push('');
+    out.push(prof);
+  }
+  return out.join('\n');
 }
 
 main().catch((e) => {
