@@ -5,6 +5,7 @@ import './app/styles.css';
 import { App } from './app/App.js';
 import { useApp } from './app/store.js';
 import { openFiles } from './app/open.js';
+import { modelWorker } from './app/workerClient.js';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -14,3 +15,10 @@ createRoot(document.getElementById('root')!).render(
 
 // Test and benchmark hook: the store, and the same open path a drop uses.
 (window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp, openFiles };
+
+// Start the model worker while the start screen shows, so the first open does not wait for it;
+// and load number formatting data, whose first use is slow.
+setTimeout(() => {
+  modelWorker();
+  (1234.5).toLocaleString('en-US');
+}, 0);

@@ -8,6 +8,8 @@ import { Sidebar } from './Sidebar.js';
 import { StartScreen } from './StartScreen.js';
 import { canRedo, canUndo, currentModel, useApp } from './store.js';
 import { useLayoutSync } from './useLayout.js';
+import { useCostSync } from './cost/useCost.js';
+import { CostPanel } from './cost/CostPanel.js';
 import { formatBytes } from './sidebar/format.js';
 
 export function App() {
@@ -16,9 +18,12 @@ export function App() {
   const notice = useApp((s) => s.notice);
   const layout = useApp((s) => s.layout);
   const showConstants = useApp((s) => s.showConstants);
+  const costPanelOpen = useApp((s) => s.costPanelOpen);
+  const cost = useApp((s) => s.cost);
   const fileInput = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
   useLayoutSync();
+  useCostSync();
 
   openPicker.current = () => fileInput.current?.click();
 
@@ -92,6 +97,14 @@ export function App() {
               constants as nodes
             </label>
             <button onClick={() => useApp.getState().setSearchOpen(true)} title={`Find (${keyLabel('Mod+F')})`} data-testid="search-button">Find</button>
+            <button
+              className={costPanelOpen ? 'is-active' : ''}
+              onClick={() => useApp.getState().setCostPanelOpen(!costPanelOpen)}
+              title="Inference cost: MACs, BOPs, weight and output memory, as qonnx-inference-cost (K)"
+              data-testid="cost-button"
+            >
+              Cost{cost ? ` · ${formatBops(Number(cost.report.total_cost.total_bops))} BOPs` : ''}
+            </button>
           </>
         )}
         <span className="spacer" />
@@ -106,10 +119,13 @@ export function App() {
       <main className="main">
         {doc ? (
           <>
-            <section className="graph-area">
-              <SearchBox />
-              {layout ? <GraphCanvas /> : <div className="placeholder">Laying out {doc.summary.node_count.toLocaleString('en-US')} nodes…</div>}
-            </section>
+            <div className="center-column">
+              <section className="graph-area">
+                <SearchBox />
+                {layout ? <GraphCanvas /> : <div className="placeholder">Laying out {doc.summary.node_count.toLocaleString('en-US')} nodes…</div>}
+              </section>
+              {costPanelOpen && <CostPanel />}
+            </div>
             <Sidebar />
           </>
         ) : (
@@ -126,6 +142,12 @@ export function App() {
       </main>
     </div>
   );
+}
+
+function formatBops(v: number): string {
+  const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [f, p] of units) if (v >= f) return `${(v / f).toPrecision(3)}${p}`;
+  return String(v);
 }
 
 function ExportMenu() {

@@ -31,6 +31,7 @@ function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0
       message: `External data file '${l}' was not provided: tensors stored in it cannot be shown or exported. Open the model together with that file.`,
     });
   useApp.getState().setDoc({
+    docId: d.docId,
     fileName,
     history,
     problems,

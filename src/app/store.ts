@@ -12,6 +12,7 @@ import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
 import { externalRef, isExternal } from '../core/onnx/tensorData.js';
 import type { ViewGraph } from '../core/view/viewGraph.js';
+import type { CostReport } from '../core/analysis/inferenceCost.js';
 
 export type Selection = { kind: 'node'; index: number } | { kind: 'tensor'; name: string } | null;
 
@@ -40,6 +41,8 @@ export interface LayoutState {
 }
 
 export interface Doc {
+  /** the model worker's handle for its copy of the opened file */
+  docId: number;
   fileName: string;
   history: History<Model>;
   problems: GraphProblem[];
@@ -52,8 +55,22 @@ export interface Doc {
   timings: Record<string, number>;
 }
 
+export type OverlayMode = 'none' | 'bops' | 'memw' | 'memo';
+
+export interface CostState {
+  key: string;
+  report: CostReport;
+  ms: number;
+}
+
 export interface AppState {
   doc: Doc | null;
+  /** the cost of the current version under the current options (never a stale one: see key) */
+  cost: CostState | null;
+  costError: string | null;
+  discountSparsity: boolean;
+  costPanelOpen: boolean;
+  overlay: OverlayMode;
   selection: Selection;
   showConstants: boolean;
   layout: LayoutState | null;
@@ -65,6 +82,10 @@ export interface AppState {
   focusRequest: { id: string; seq: number } | null;
 
   setDoc(doc: Doc): void;
+  setCost(c: CostState | null, error?: string | null): void;
+  setDiscountSparsity(v: boolean): void;
+  setCostPanelOpen(v: boolean): void;
+  setOverlay(m: OverlayMode): void;
   commit(model: Model, label: string): void;
   undo(): void;
   redo(): void;
@@ -97,6 +118,11 @@ export function externalLocations(model: Model): Set<string> {
 
 let focusSeq = 0;
 
+/** Identifies a cost result: which model version, which options. */
+export function costKey(versionId: number, discountSparsity: boolean): string {
+  return `${versionId}:${discountSparsity}`;
+}
+
 /** Identifies a laid-out view: which model version, which view options. */
 export function layoutKey(versionId: number, showConstants: boolean): string {
   return `${versionId}:${showConstants}`;
@@ -104,6 +130,11 @@ export function layoutKey(versionId: number, showConstants: boolean): string {
 
 export const useApp = create<AppState>((set, get) => ({
   doc: null,
+  cost: null,
+  costError: null,
+  discountSparsity: true,
+  costPanelOpen: false,
+  overlay: 'none',
   selection: null,
   showConstants: false,
   layout: null,
@@ -113,7 +144,11 @@ export const useApp = create<AppState>((set, get) => ({
   sidebarTab: 'model',
   focusRequest: null,
 
-  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false }),
+  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, cost: null, costError: null }),
+  setCost: (cost, costError = null) => set({ cost, costError }),
+  setDiscountSparsity: (discountSparsity) => set({ discountSparsity }),
+  setCostPanelOpen: (costPanelOpen) => set({ costPanelOpen }),
+  setOverlay: (overlay) => set({ overlay }),
   commit: (model, label) => {
     const doc = get().doc;
     if (!doc) return;

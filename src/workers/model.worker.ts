@@ -10,11 +10,15 @@ import { validateModel, type GraphProblem } from '../core/ir/validate.js';
 import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
 import { layeredLayout } from '../core/layout/layered.js';
+import { withAllQuantBits } from '../core/ir/quantEdit.js';
+import { inferenceCost, type CostOptions, type CostReport } from '../core/analysis/inferenceCost.js';
 import { analyzeModel, serializeAnalysis, type SerializedAnalysis } from '../core/analysis/modelAnalysis.js';
 import { buildViewGraph, type ViewGraph } from '../core/view/viewGraph.js';
 
 /** What the page needs to show a model: the bytes to decode its own copy from, and everything derived. */
 export interface DecodedModel {
+  /** the worker's handle for its own copy of this model */
+  docId: number;
   /** a copy of the file's bytes, transferred; the page decodes it (much faster than cloning the object tree) */
   bytes: Uint8Array;
   problems: GraphProblem[];
@@ -68,6 +72,20 @@ function layoutPayload(vg: ViewGraph): { payload: LayoutPayload; buffers: ArrayB
   return { payload: { ids, xy, routes, width: r.width, height: r.height, ms: performance.now() - t0 }, buffers };
 }
 
+const docs = new Map<number, Model>();
+let nextDocId = 1;
+
+/** The model a request refers to: the worker's copy of an opened file, or one sent along with it. */
+function modelFor(ref: ModelRef): Model {
+  if ('model' in ref) return ref.model;
+  const m = docs.get(ref.docId);
+  if (!m) throw new Error('The worker no longer holds this model; open it again');
+  return m;
+}
+
+/** Either the worker's copy of an opened model, or a model sent with the request (edited versions). */
+export type ModelRef = { docId: number } | { model: Model };
+
 /** Decode, check, analyse, build the view and lay it out: everything the first picture needs. */
 function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: number, onProgress?: Progress): { result: DecodedModel; transfer: ArrayBuffer[] } {
   const lap = (() => {
@@ -94,9 +112,13 @@ function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: num
   const { payload, buffers } = layoutPayload(view);
   const layout = lap();
   // The page gets its own copy of the bytes and decodes it: far faster than cloning the object tree.
+  // This worker keeps its model for analyses that need the tensors (cost, ...).
   const copy = bytes.slice();
+  const docId = nextDocId++;
+  docs.clear(); // one open model at a time; the previous one's memory is released
+  docs.set(docId, model);
   return {
-    result: { bytes: copy, problems, summary, analysis, view, layout: payload, timings: { read: tRead - t0, decode, check, analyse, view: viewMs, layout } },
+    result: { docId, bytes: copy, problems, summary, analysis, view, layout: payload, timings: { read: tRead - t0, decode, check, analyse, view: viewMs, layout } },
     transfer: [copy.buffer, ...buffers],
   };
 }
@@ -163,6 +185,23 @@ const api = {
     try {
       const { payload, buffers } = layoutPayload(vg);
       return ok(payload, buffers);
+    } catch (e) {
+      return fail(e);
+    }
+  },
+
+  cost(ref: ModelRef, opts: CostOptions): Result<CostReport> {
+    try {
+      return ok(inferenceCost(modelFor(ref), opts));
+    } catch (e) {
+      return fail(e);
+    }
+  },
+
+  /** The cost with every Quant node's bit width set to `bits` (the what-if line). */
+  costWhatIf(ref: ModelRef, bits: number, opts: CostOptions): Result<CostReport> {
+    try {
+      return ok(inferenceCost(withAllQuantBits(modelFor(ref), bits), opts));
     } catch (e) {
       return fail(e);
     }

@@ -33,8 +33,27 @@ export function fitAllViewport(l: LayoutState, w: number, h: number): RFViewport
   return { x: (w - l.width * zoom) / 2, y: (h - l.height * zoom) / 2, zoom };
 }
 
+/** Light to dark along orange-red, for shares from 0 to 1. */
+export function heatColor(t: number): string {
+  const stops = [
+    [255, 247, 237],
+    [253, 186, 116],
+    [234, 88, 12],
+    [153, 27, 27],
+  ];
+  const x = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
+  const f = x - i;
+  const c = stops[i].map((v, k) => Math.round(v + (stops[i + 1][k] - v) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+const OVERLAY_LABEL = { bops: 'BOPs', memw: 'weight memory (bits)', memo: 'output memory (bits)' } as const;
+
 function Inner() {
   const layout = useApp((s) => s.layout);
+  const overlayMode = useApp((s) => s.overlay);
+  const cost = useApp((s) => s.cost);
   const selection = useApp((s) => s.selection);
   const focusRequest = useApp((s) => s.focusRequest);
   const rf = useReactFlow();
@@ -67,6 +86,20 @@ function Inner() {
     setVp(v);
   }, [layout, doc, rf]);
 
+  // Cost overlay: each costed node's colour by its share of the largest value.
+  const overlay = useMemo(() => {
+    if (!layout || !cost || overlayMode === 'none') return null;
+    const metric = overlayMode === 'bops' ? 'bops' : overlayMode === 'memw' ? 'memWBits' : 'memOBits';
+    const max = Math.max(0, ...cost.report.nodes.map((c) => c[metric]));
+    const colors = new Map<string, string>();
+    for (const c of cost.report.nodes) {
+      if (c.originalIndex === undefined) continue;
+      const id = layout.vg.nodeIdOf.get(c.originalIndex);
+      if (id) colors.set(id, heatColor(max > 0 ? c[metric] / max : 0));
+    }
+    return { colors, max, label: OVERLAY_LABEL[overlayMode] };
+  }, [layout, cost, overlayMode]);
+
   const selectedNodeId = useMemo(() => {
     if (!layout || !selection) return undefined;
     if (selection.kind === 'node') return layout.vg.nodeIdOf.get(selection.index);
@@ -92,13 +125,14 @@ function Inner() {
     return visible.map((i) => {
       const vn = layout.vg.nodes[i];
       const sel = vn.id === selectedNodeId || (selectedTensor !== undefined && vn.tensor === selectedTensor);
+      const overlayColor = overlay ? overlay.colors.get(vn.id) ?? 'none' : undefined;
       const cached = nodeCache.current.get(vn.id);
-      if (cached && cached.data.selected === sel) return cached;
+      if (cached && cached.data.selected === sel && cached.data.overlayColor === overlayColor) return cached;
       const node: ViewRFNode = {
         id: vn.id,
         type: vn.kind === 'op' ? 'op' : 'io',
         position: layout.pos.get(vn.id)!,
-        data: { vn, selected: sel },
+        data: { vn, selected: sel, overlayColor },
         width: vn.width,
         height: vn.height,
         draggable: false,
@@ -108,7 +142,7 @@ function Inner() {
       nodeCache.current.set(vn.id, node);
       return node;
     });
-  }, [layout, detailed, visible, selectedNodeId, selectedTensor]);
+  }, [layout, detailed, visible, selectedNodeId, selectedTensor, overlay]);
 
   // Canvas redraw on every viewport or selection change, once per frame.
   useEffect(() => {
@@ -121,13 +155,13 @@ function Inner() {
     }
     const id = requestAnimationFrame(() => {
       const ctx = c.getContext('2d');
-      if (ctx) drawGraph(ctx, layout, spatial, vp, { width: size.w, height: size.h, dpr, drawNodes: !detailed, selectedNodeId, selectedTensor, dark });
+      if (ctx) drawGraph(ctx, layout, spatial, vp, { width: size.w, height: size.h, dpr, drawNodes: !detailed, selectedNodeId, selectedTensor, dark, nodeColors: overlay?.colors });
       // For benchmarks and tests: when the current layout was first painted.
       const w = window as unknown as { __qonnxFrame?: { key: string; at: number } };
       if (w.__qonnxFrame?.key !== layout.key) w.__qonnxFrame = { key: layout.key, at: performance.now() };
     });
     return () => cancelAnimationFrame(id);
-  }, [layout, spatial, vp, size, detailed, selectedNodeId, selectedTensor, dark]);
+  }, [layout, spatial, vp, size, detailed, selectedNodeId, selectedTensor, dark, overlay]);
 
   // Centre on a requested node.
   useEffect(() => {
@@ -213,6 +247,16 @@ function Inner() {
           size={size}
           onMove={(cx, cy) => rf.setViewport({ zoom: vp.zoom, x: size.w / 2 - cx * vp.zoom, y: size.h / 2 - cy * vp.zoom })}
         />
+      )}
+      {overlay && (
+        <div className="legend" data-testid="overlay-legend">
+          <div>Share of {overlay.label} (costed layers; others grey)</div>
+          <div className="legend-bar" style={{ background: `linear-gradient(to right, ${heatColor(0)}, ${heatColor(0.33)}, ${heatColor(0.66)}, ${heatColor(1)})` }} />
+          <div className="legend-ends">
+            <span>0</span>
+            <span>{overlay.max.toLocaleString('en-US')}</span>
+          </div>
+        </div>
       )}
       <div className="graph-controls">
         <button title="Zoom in (+)" onClick={() => rf.zoomIn({ duration: 150 })}>+</button>

@@ -5,18 +5,20 @@ import type { ViewNode } from '../../core/view/viewGraph.js';
 import { CATEGORY_COLOR } from './palette.js';
 import { useApp } from '../store.js';
 
-export type ViewNodeData = { vn: ViewNode; selected: boolean };
+/** overlayColor: undefined = no overlay; 'none' = overlay on but this node has no cost */
+export type ViewNodeData = { vn: ViewNode; selected: boolean; overlayColor?: string };
 export type ViewRFNode = RFNode<ViewNodeData, 'op' | 'io'>;
 
 const hidden = { opacity: 0, pointerEvents: 'none' as const };
 
 function OpNodeImpl({ data }: NodeProps<ViewRFNode>) {
-  const { vn, selected } = data;
+  const { vn, selected, overlayColor } = data;
   const color = CATEGORY_COLOR[vn.category];
+  const overlayClass = overlayColor === undefined ? '' : overlayColor === 'none' ? ' is-dimmed' : ' has-overlay';
   return (
     <div
-      className={`gnode gnode-op${selected ? ' is-selected' : ''}`}
-      style={{ width: vn.width, height: vn.height, ['--cat' as string]: color }}
+      className={`gnode gnode-op${selected ? ' is-selected' : ''}${overlayClass}`}
+      style={{ width: vn.width, height: vn.height, ['--cat' as string]: color, ['--overlay' as string]: overlayColor }}
       data-node-id={vn.id}
       data-testid="graph-node"
       title={`${vn.title}${vn.domain ? ` (${vn.domain})` : ''}${vn.subtitle ? `\n${vn.subtitle}` : ''}`}

@@ -65,6 +65,8 @@ export interface DrawOptions {
   selectedNodeId?: string;
   selectedTensor?: string;
   dark?: boolean;
+  /** overlay colours by view node id; nodes without one are drawn grey while it is set */
+  nodeColors?: Map<string, string>;
 }
 
 export function drawGraph(ctx: CanvasRenderingContext2D, l: LayoutState, s: SpatialIndex, vp: Viewport, o: DrawOptions): void {
@@ -140,7 +142,8 @@ export function drawGraph(ctx: CanvasRenderingContext2D, l: LayoutState, s: Spat
   const vis = visibleNodes(l, s, x0, y0, x1, y1);
   const byColor = new Map<string, number[]>();
   for (const i of vis) {
-    const c = CATEGORY_COLOR[l.vg.nodes[i].category];
+    const n = l.vg.nodes[i];
+    const c = o.nodeColors ? o.nodeColors.get(n.id) ?? '#cbd5e1' : CATEGORY_COLOR[n.category];
     const list = byColor.get(c);
     if (list) list.push(i);
     else byColor.set(c, [i]);

@@ -1,0 +1,35 @@
+/** Keeps the cost in step with the current model version and options; stale results are dropped. */
+import { useEffect } from 'react';
+import type { ModelRef } from '../../workers/model.worker.js';
+import { costKey, currentModel, currentVersionId, useApp, type Doc } from '../store.js';
+import { modelWorker, unwrap } from '../workerClient.js';
+
+/** The worker's copy for the version that was opened, the model itself for edited versions. */
+export function modelRef(doc: Doc): ModelRef {
+  const first = doc.history.versions[0].id;
+  const cur = doc.history.versions[doc.history.cursor];
+  return cur.id === first ? { docId: doc.docId } : { model: cur.value };
+}
+
+export function useCostSync(): void {
+  const versionId = useApp((s) => currentVersionId(s));
+  const discount = useApp((s) => s.discountSparsity);
+  useEffect(() => {
+    const st = useApp.getState();
+    if (!st.doc || !currentModel(st)) return;
+    const key = costKey(versionId, discount);
+    if (st.cost?.key === key) return;
+    let live = true;
+    const t0 = performance.now();
+    modelWorker()
+      .cost(modelRef(st.doc), { discountSparsity: discount })
+      .then((r) => {
+        if (!live || costKey(currentVersionId(useApp.getState()), useApp.getState().discountSparsity) !== key) return;
+        useApp.getState().setCost({ key, report: unwrap(r), ms: performance.now() - t0 });
+      })
+      .catch((e: Error) => live && useApp.getState().setCost(null, e.message));
+    return () => {
+      live = false;
+    };
+  }, [versionId, discount]);
+}

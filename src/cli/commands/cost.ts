@@ -1,0 +1,21 @@
+/** `cost MODEL [--no-discount-sparsity] [--cost-breakdown] [--no-preprocess] [--csv]`: qonnx-inference-cost. */
+import { costJson, inferenceCost } from '../../core/analysis/inferenceCost.js';
+import { parseArgs, type CliCommand, type CliIO } from '../command.js';
+import { costCsv } from '../../core/analysis/costCsv.js';
+import { readModelFile } from '../nodeFiles.js';
+
+export const costCommand: CliCommand = {
+  name: 'cost',
+  usage: 'cost MODEL [--no-discount-sparsity] [--cost-breakdown] [--no-preprocess] [--csv]',
+  summary: 'Inference cost (MACs, BOPs, weight and output memory) exactly as qonnx-inference-cost reports it',
+  details:
+    'Prints the JSON of qonnx-inference-cost for the same options: total_cost (and with --cost-breakdown optype_cost and node_cost), keys sorted, indent 2, numbers as floats. --csv prints one row per costed node instead. Ops that the reference does not cost are listed in "unsupported".',
+  run(args: string[], io: CliIO): number {
+    const a = parseArgs(args, { flags: ['--no-discount-sparsity', '--cost-breakdown', '--no-preprocess', '--csv'], positional: { min: 1, max: 1, names: ['MODEL'] } });
+    const { model } = readModelFile(a.positional[0]);
+    const r = inferenceCost(model, { discountSparsity: !a.flags.has('--no-discount-sparsity'), preprocess: !a.flags.has('--no-preprocess') });
+    for (const e of r.errors) io.err(`warning: could not cost node ${e.node}: ${e.message}\n`);
+    io.out(a.flags.has('--csv') ? costCsv(r) : costJson(r, a.flags.has('--cost-breakdown')) + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,308 @@
+/**
+ * Inference cost as qonnx-inference-cost computes it: MACs per (input, weight) datatype pair, weight
+ * and output memory per datatype, totals in BOPs and bits. Preprocessing reproduces the reference's
+ * pipeline (shape inference, unique parameter tensors, datatype inference with scaled-int, constant
+ * folding that includes weight quantizers, removal of unused tensors and static inputs, datatype
+ * inference again, unique node names), so node names and numbers match the reference exactly.
+ */
+import { indexGraph } from '../ir/graphIndex.js';
+import type { Model, Node } from '../ir/types.js';
+import { isExternal, tensorValues } from '../onnx/tensorData.js';
+import { annotateDatatypes, giveUniqueNodeNames, giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from '../passes/cleanupPasses.js';
+import { foldConstants } from '../passes/foldConstants.js';
+import { toFixpoint } from '../passes/pass.js';
+import { FLOAT32, parseDataType, type DataType } from '../qonnx/datatypes.js';
+import { inferDatatypes } from './datatypeInference.js';
+import { inferShapes, attrMap } from './shapeInference.js';
+import { pyJson, type PyValue } from './pyJson.js';
+
+export interface CostOptions {
+  discountSparsity?: boolean;
+  preprocess?: boolean;
+}
+
+/** One costed node, with everything the panel shows. */
+export interface NodeCost {
+  /** node name after preprocessing (the reference's key) */
+  name: string;
+  opType: string;
+  /** index of the node in the model given to inferenceCost, when it can be traced back */
+  originalIndex?: number;
+  inDatatype: string;
+  weightDatatype: string;
+  outDatatype: string;
+  macs: number;
+  bops: number;
+  memWElems: number;
+  memWBits: number;
+  memOElems: number;
+  memOBits: number;
+  /** weight density (nonzero / total), 1 without a constant weight */
+  density: number;
+  /** the reference's keys for this node, e.g. op_mac_INT2_INT2, mem_w_INT2, mem_o_INT32 */
+  raw: Record<string, number>;
+  /** the paper's BOPs with accumulator terms (see paperBops) */
+  paperBops: number;
+  /** m, n, f_p of the paper formula for this node */
+  paper: { m: number; n: number; fp: number; accBits: number };
+}
+
+export interface CostReport {
+  /** the reference's JSON objects */
+  total_cost: Record<string, PyValue>;
+  optype_cost: Record<string, Record<string, PyValue>>;
+  node_cost: Record<string, Record<string, PyValue>>;
+  nodes: NodeCost[];
+  unsupported: string[];
+  discountSparsity: boolean;
+  /** nodes skipped as free (MaxPool, Relu, Quant, ...) */
+  freeOps: string[];
+  /** problems that made a node impossible to cost (missing shape, ...) */
+  errors: { node: string; message: string }[];
+}
+
+export const ZERO_COST_OPS = new Set([
+  'MaxPool', 'AveragePool', 'Quant', 'QuantizeLinear', 'DequantizeLinear', 'Reshape', 'Concat', 'Transpose', 'Div', 'Mul', 'Add', 'Sub',
+  'BatchNormalization', 'Relu', 'Elu', 'Selu', 'Sigmoid', 'Identity', 'Flatten', 'Pad', 'Clip', 'Trunc',
+]);
+const COSTED = new Set(['Conv', 'MatMul', 'Gemm', 'Upsample']);
+
+/** The reference's preprocessing pipeline. Node output names are kept, so nodes can be traced back. */
+export function preprocessForCost(model: Model): Model {
+  let m = model;
+  m = giveUniqueParameterTensors.run(m, {}).model;
+  m = annotateDatatypes.run(m, { allowScaledInt: true }).model;
+  m = toFixpoint(foldConstants, m, { excludeOpTypes: [] }).model;
+  m = removeUnusedTensors.run(m, {}).model;
+  m = removeStaticGraphInputs.run(m, {}).model;
+  m = annotateDatatypes.run(m, { allowScaledInt: true }).model;
+  return m;
+}
+
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+
+function density(model: Model, name: string): number {
+  const t = indexGraph(model.graph ?? {}).initializer.get(name);
+  if (!t || isExternal(t)) return 1;
+  const v = tensorValues(t).data;
+  if (Array.isArray(v)) return 1;
+  let nz = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] != 0) nz++; // eslint-disable-line eqeqeq
+  return v.length ? nz / v.length : 1;
+}
+
+export function inferenceCost(model: Model, opts: CostOptions = {}): CostReport {
+  const discount = opts.discountSparsity ?? true;
+  const original = model.graph?.node ?? [];
+  const originOf = new Map<string, number>();
+  original.forEach((n, i) => {
+    const o = n.output?.[0];
+    if (o && !originOf.has(o)) originOf.set(o, i);
+  });
+  let m = opts.preprocess === false ? model : preprocessForCost(model);
+  m = giveUniqueNodeNames.run(m, {}).model;
+  const shapes = inferShapes(m).tensors;
+  const types = inferDatatypes(m, { allowScaledInt: true }).types;
+  const idx = indexGraph(m.graph ?? {});
+  const dtOf = (t: string | undefined): DataType => (t ? types.get(t) ?? FLOAT32 : FLOAT32);
+  const shapeOf = (t: string | undefined, what: string, n: Node): number[] => {
+    const s = t ? shapes.get(t)?.shape : null;
+    if (!s || s.some((d) => typeof d !== 'number')) throw new Error(`${what} of ${n.name} (${n.opType}) has ${s ? `a symbolic shape [${s.join(',')}]` : 'no known shape'}`);
+    return s as number[];
+  };
+
+  const nodes: NodeCost[] = [];
+  const unsupported = new Set<string>();
+  const free = new Set<string>();
+  const errors: CostReport['errors'] = [];
+  for (const n of idx.nodes) {
+    const op = n.opType ?? '';
+    if (!COSTED.has(op)) {
+      if (ZERO_COST_OPS.has(op)) free.add(op);
+      else unsupported.add(op);
+      continue;
+    }
+    try {
+      nodes.push(costNode(m, n, discount, dtOf, shapeOf, originOf));
+    } catch (e) {
+      errors.push({ node: n.name ?? '', message: (e as Error).message });
+    }
+  }
+  const node_cost: Record<string, Record<string, PyValue>> = {};
+  const byType = new Map<string, NodeCost[]>();
+  for (const c of nodes) {
+    node_cost[c.name] = withTotals(c.raw);
+    const l = byType.get(c.opType) ?? [];
+    l.push(c);
+    byType.set(c.opType, l);
+  }
+  const optype_cost: Record<string, Record<string, PyValue>> = {};
+  for (const [op, l] of byType) optype_cost[op] = withTotals(sumRaw(l.map((c) => c.raw)));
+  const total: Record<string, PyValue> = withTotals(sumRaw(nodes.map((c) => c.raw)));
+  const unsupportedList = [...unsupported].sort();
+  total.unsupported = unsupportedList.length ? `{${unsupportedList.map((u) => `'${u}'`).join(', ')}}` : 'set()';
+  total.discount_sparsity = discount;
+  return { total_cost: total, optype_cost, node_cost, nodes, unsupported: unsupportedList, discountSparsity: discount, freeOps: [...free].sort(), errors };
+}
+
+function sumRaw(rs: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rs) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** Add total_bops, total_macs and memory totals from the per-datatype keys, as the reference does. */
+function withTotals(raw: Record<string, number>): Record<string, PyValue> {
+  const out: Record<string, PyValue> = { ...raw };
+  let bops = 0, macs = 0, wBits = 0, wElems = 0, oBits = 0, oElems = 0;
+  for (const [k, v] of Object.entries(raw)) {
+    const parts = k.split('_');
+    if (k.startsWith('op_mac')) {
+      bops += parseDataType(parts[2]).bitwidth * parseDataType(parts[3]).bitwidth * v;
+      macs += v;
+    } else if (k.startsWith('mem_w')) {
+      wBits += parseDataType(parts[2]).bitwidth * v;
+      wElems += v;
+    } else if (k.startsWith('mem_o')) {
+      oBits += parseDataType(parts[2]).bitwidth * v;
+      oElems += v;
+    }
+  }
+  Object.assign(out, { total_bops: bops, total_macs: macs, total_mem_w_bits: wBits, total_mem_w_elems: wElems, total_mem_o_bits: oBits, total_mem_o_elems: oElems });
+  return out;
+}
+
+function costNode(
+  m: Model,
+  n: Node,
+  discount: boolean,
+  dtOf: (t: string | undefined) => DataType,
+  shapeOf: (t: string | undefined, what: string, n: Node) => number[],
+  originOf: Map<string, number>,
+): NodeCost {
+  const idx = indexGraph(m.graph ?? {});
+  const op = n.opType ?? '';
+  const [i0, i1] = n.input ?? [];
+  const o0 = n.output?.[0];
+  const idt = dtOf(i0), wdt = dtOf(i1), odt = dtOf(o0);
+  const a = attrMap(n);
+  let macs: number;
+  let memW: number | undefined;
+  let dens = 1;
+  let paper = { m: 0, n: 0, fp: 0 };
+  const oShape = shapeOf(o0, 'output', n);
+  const memO = prod(oShape);
+  if (op === 'Conv') {
+    const iShape = shapeOf(i0, 'input', n);
+    const wShape = shapeOf(i1, 'weight', n);
+    const k = (a.kernel_shape as number[] | undefined) ?? wShape.slice(2);
+    const group = a.group !== undefined ? Number(a.group) : 1;
+    const [bsize, ifm] = iShape;
+    const ofm = oShape[1];
+    if (ofm !== wShape[0]) throw new Error(`${n.name}: output channels ${ofm} differ from the weight's ${wShape[0]}`);
+    if (ofm % group !== 0) throw new Error(`${n.name}: ${ofm} output channels are not divisible by group ${group}`);
+    macs = bsize * Math.floor(ofm / group) * ifm * prod(k) * prod(oShape.slice(2));
+    memW = prod(wShape);
+    if (discount) {
+      dens = density(m, i1);
+      macs *= dens;
+      memW *= dens;
+    }
+    // paper: m = output elements, n = MACs per output element
+    paper = { m: memO, n: (ifm / group) * prod(k), fp: 1 - dens };
+  } else if (op === 'MatMul' || op === 'Gemm') {
+    let iShape = shapeOf(i0, 'input', n);
+    let wShape = shapeOf(i1, 'weight', n);
+    if (op === 'Gemm') {
+      if (Number(a.transA ?? 0) === 1) iShape = [...iShape].reverse();
+      if (Number(a.transB ?? 0) === 1) wShape = [...wShape].reverse();
+    }
+    macs = iShape[iShape.length - 1] * prod(oShape);
+    const c0 = idx.initializer.has(i0), c1 = idx.initializer.has(i1);
+    let wname: string | undefined;
+    if (c0 && !c1) {
+      memW = prod(iShape);
+      wname = i0;
+    } else if (!c0 && c1) {
+      memW = prod(wShape);
+      wname = i1;
+    } else if (!c0 && !c1) memW = 0;
+    else throw new Error(`${n.name}: both inputs are constant (fold constants first)`);
+    if (discount && wname) {
+      dens = density(m, wname);
+      macs *= dens;
+      memW! *= dens;
+    }
+    paper = { m: prod(oShape), n: iShape[iShape.length - 1], fp: 1 - dens };
+  } else {
+    // Upsample
+    const mode = String(a.mode ?? 'nearest');
+    const iShape = shapeOf(i0, 'input', n);
+    if (mode === 'nearest') macs = 0;
+    else if (mode === 'linear') {
+      const scales = i1 ? idx.initializer.get(i1) : undefined;
+      const sv = scales ? Array.from(tensorValues(scales).data as Float32Array) : [];
+      macs = 2 * sv.filter((s) => s > 1).length * prod(oShape.slice(2)) * iShape[1] * iShape[0];
+    } else throw new Error(`${n.name}: Upsample mode ${mode} is not supported for estimation`);
+    const raw: Record<string, number> = { [`op_mac_${idt.name}_${idt.name}`]: macs, [`mem_o_${odt.name}`]: memO };
+    return finish(n, raw, idt, idt, odt, macs, 0, memO, 1, { m: 0, n: 0, fp: 0 }, originOf);
+  }
+  const raw: Record<string, number> = { [`op_mac_${idt.name}_${wdt.name}`]: macs, [`mem_w_${wdt.name}`]: memW!, [`mem_o_${odt.name}`]: memO };
+  return finish(n, raw, idt, wdt, odt, macs, memW!, memO, dens, paper, originOf);
+}
+
+function finish(
+  n: Node,
+  raw: Record<string, number>,
+  idt: DataType,
+  wdt: DataType,
+  odt: DataType,
+  macs: number,
+  memW: number,
+  memO: number,
+  dens: number,
+  p: { m: number; n: number; fp: number },
+  originOf: Map<string, number>,
+): NodeCost {
+  const ba = idt.bitwidth, bw = wdt.bitwidth;
+  const accBits = p.n > 0 ? Math.log2(p.n) : 0;
+  return {
+    name: n.name ?? '',
+    opType: n.opType ?? '',
+    originalIndex: n.output?.[0] !== undefined ? originOf.get(n.output[0]) : undefined,
+    inDatatype: idt.name,
+    weightDatatype: wdt.name,
+    outDatatype: odt.name,
+    macs,
+    bops: ba * bw * macs,
+    memWElems: memW,
+    memWBits: memW * wdt.bitwidth,
+    memOElems: memO,
+    memOBits: memO * odt.bitwidth,
+    density: dens,
+    raw,
+    paperBops: paperBops(p.m, p.n, p.fp, ba, bw),
+    paper: { ...p, accBits },
+  };
+}
+
+/**
+ * BOPs with accumulator terms (Baskin et al., "UNIQ"/"BOPs" formula, as used in the QONNX paper):
+ * m * n * ((1 - f_p) * b_a * b_w + b_a + b_w + log2(n)), where m is the number of outputs, n the
+ * number of MACs per output (fan-in) and f_p the fraction of pruned (zero) weights.
+ */
+export function paperBops(m: number, n: number, fp: number, ba: number, bw: number): number {
+  if (m === 0 || n === 0) return 0;
+  return m * n * ((1 - fp) * ba * bw + ba + bw + Math.log2(n));
+}
+
+/** The reference's JSON output for these options. */
+export function costJson(r: CostReport, breakdown: boolean): string {
+  const obj: Record<string, PyValue> = { total_cost: r.total_cost };
+  if (breakdown) {
+    obj.optype_cost = r.optype_cost;
+    obj.node_cost = r.node_cost;
+  }
+  return pyJson(obj);
+}
+

@@ -1,0 +1,177 @@
+/**
+ * The standard ONNX ops that constant folding evaluates (weights transposed or reshaped after their
+ * quantizer, Shape -> Gather -> Concat chains, scale arithmetic). Anything else stays unfolded.
+ */
+import type { Node } from '../ir/types.js';
+import type { AttrValue } from '../qonnx/opTypes.js';
+import { BOOL, count, FLOAT, INT64, normalize, type ConstTensor } from './constTensor.js';
+
+function broadcastShape(a: number[], b: number[]): number[] | undefined {
+  const r = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let k = 0; k < r; k++) {
+    const x = a[a.length - r + k] ?? 1, y = b[b.length - r + k] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/** Read element `flat` of the broadcast output from tensor t. */
+function stridesOf(shape: number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    s[k] = acc;
+    acc *= shape[k];
+  }
+  return s;
+}
+
+function binary(a: ConstTensor, b: ConstTensor, f: (x: number, y: number) => number, outType = a.dataType): ConstTensor | undefined {
+  const shape = broadcastShape(a.shape, b.shape);
+  if (!shape) return undefined;
+  const n = count(shape);
+  const out = new Float64Array(n);
+  const os = stridesOf(shape);
+  const as = stridesOf(a.shape), bs = stridesOf(b.shape);
+  const r = shape.length;
+  for (let i = 0; i < n; i++) {
+    let ai = 0, bi = 0, rem = i;
+    for (let k = 0; k < r; k++) {
+      const idx = Math.floor(rem / os[k]);
+      rem -= idx * os[k];
+      const ka = k - (r - a.shape.length), kb = k - (r - b.shape.length);
+      if (ka >= 0 && a.shape[ka] !== 1) ai += idx * as[ka];
+      if (kb >= 0 && b.shape[kb] !== 1) bi += idx * bs[kb];
+    }
+    out[i] = f(a.data[ai], b.data[bi]);
+  }
+  return normalize({ dataType: outType, shape, data: out });
+}
+
+const f32 = Math.fround;
+
+function transpose(x: ConstTensor, perm: number[]): ConstTensor {
+  const shape = perm.map((p) => x.shape[p]);
+  const is = stridesOf(x.shape);
+  const n = x.data.length;
+  const out = new Float64Array(n);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let o = 0; o < n; o++) {
+    let off = 0;
+    for (let k = 0; k < shape.length; k++) off += idx[k] * is[perm[k]];
+    out[o] = x.data[off];
+    for (let k = shape.length - 1; k >= 0; k--) {
+      if (++idx[k] < shape[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return { dataType: x.dataType, shape, data: out };
+}
+
+const axisOf = (a: number, r: number) => (a < 0 ? a + r : a);
+
+/**
+ * Evaluate a standard op whose inputs are all known. Returns undefined for ops (or attribute forms)
+ * this evaluator does not cover, so the caller leaves the node in place.
+ */
+export function evalConstOp(n: Node, ins: (ConstTensor | undefined)[], attrs: Record<string, AttrValue>): ConstTensor[] | undefined {
+  const x = ins[0];
+  const ints = (name: string, i: number): number[] | undefined => (Array.isArray(attrs[name]) ? (attrs[name] as number[]) : ins[i] ? Array.from(ins[i]!.data) : undefined);
+  switch (n.opType) {
+    case 'Identity':
+      return x && [x];
+    case 'Cast': {
+      if (!x) return undefined;
+      return [normalize({ dataType: Number(attrs.to ?? FLOAT), shape: x.shape, data: Float64Array.from(x.data) })];
+    }
+    case 'Transpose':
+      return x && [transpose(x, (attrs.perm as number[] | undefined) ?? x.shape.map((_, i) => x.shape.length - 1 - i))];
+    case 'Reshape': {
+      const target = ints('shape', 1);
+      if (!x || !target) return undefined;
+      const shape = target.map((d, i) => (d === 0 && !Number(attrs.allowzero ?? 0) ? x.shape[i] : d));
+      const neg = shape.indexOf(-1);
+      if (neg >= 0) shape[neg] = x.data.length / count(shape.filter((_, i) => i !== neg));
+      if (count(shape) !== x.data.length) return undefined;
+      return [{ ...x, shape }];
+    }
+    case 'Flatten': {
+      if (!x) return undefined;
+      const axis = axisOf(Number(attrs.axis ?? 1), x.shape.length);
+      return [{ ...x, shape: [count(x.shape.slice(0, axis)), count(x.shape.slice(axis))] }];
+    }
+    case 'Squeeze': {
+      if (!x) return undefined;
+      const axes = ints('axes', 1)?.map((a) => axisOf(a, x.shape.length));
+      return [{ ...x, shape: x.shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)) }];
+    }
+    case 'Unsqueeze': {
+      const axes = ints('axes', 1);
+      if (!x || !axes) return undefined;
+      const r = x.shape.length + axes.length;
+      const ax = axes.map((a) => axisOf(a, r));
+      const shape: number[] = [];
+      let j = 0;
+      for (let i = 0; i < r; i++) shape.push(ax.includes(i) ? 1 : x.shape[j++]);
+      return [{ ...x, shape }];
+    }
+    case 'Concat': {
+      if (ins.some((t) => !t) || !x) return undefined;
+      const ts = ins as ConstTensor[];
+      const axis = axisOf(Number(attrs.axis ?? 0), x.shape.length);
+      const outer = count(x.shape.slice(0, axis));
+      const shape = [...x.shape];
+      shape[axis] = ts.reduce((s, t) => s + t.shape[axis], 0);
+      const out = new Float64Array(count(shape));
+      let o = 0;
+      for (let i = 0; i < outer; i++)
+        for (const t of ts) {
+          const chunk = count(t.shape.slice(axis));
+          out.set(t.data.subarray(i * chunk, (i + 1) * chunk), o);
+          o += chunk;
+        }
+      return [{ dataType: x.dataType, shape, data: out }];
+    }
+    case 'Gather': {
+      const ind = ins[1];
+      if (!x || !ind) return undefined;
+      const axis = axisOf(Number(attrs.axis ?? 0), x.shape.length);
+      const outer = count(x.shape.slice(0, axis));
+      const inner = count(x.shape.slice(axis + 1));
+      const dim = x.shape[axis];
+      const shape = [...x.shape.slice(0, axis), ...ind.shape, ...x.shape.slice(axis + 1)];
+      const out = new Float64Array(count(shape));
+      let o = 0;
+      for (let i = 0; i < outer; i++)
+        for (const k0 of ind.data) {
+          const k = k0 < 0 ? k0 + dim : k0;
+          out.set(x.data.subarray((i * dim + k) * inner, (i * dim + k + 1) * inner), o);
+          o += inner;
+        }
+      return [{ dataType: x.dataType, shape, data: out }];
+    }
+    case 'Shape':
+      return x && [{ dataType: INT64, shape: [x.shape.length], data: Float64Array.from(x.shape) }];
+    case 'Add': return x && ins[1] && wrap(binary(x, ins[1], x.dataType === FLOAT ? (a, b) => f32(a + b) : (a, b) => a + b));
+    case 'Sub': return x && ins[1] && wrap(binary(x, ins[1], x.dataType === FLOAT ? (a, b) => f32(a - b) : (a, b) => a - b));
+    case 'Mul': return x && ins[1] && wrap(binary(x, ins[1], x.dataType === FLOAT ? (a, b) => f32(a * b) : (a, b) => a * b));
+    case 'Div': return x && ins[1] && wrap(binary(x, ins[1], x.dataType === FLOAT ? (a, b) => f32(a / b) : (a, b) => Math.trunc(a / b)));
+    case 'Pow': return x && ins[1] && wrap(binary(x, ins[1], (a, b) => f32(a ** b)));
+    case 'Equal': return x && ins[1] && wrap(binary(x, ins[1], (a, b) => +(a === b), BOOL));
+    case 'Neg': return x && [normalize({ ...x, data: x.data.map((v) => -v) })];
+    case 'Sqrt': return x && [normalize({ ...x, data: x.data.map(Math.sqrt) })];
+    case 'Reciprocal': return x && [normalize({ ...x, data: x.data.map((v) => 1 / v) })];
+    case 'Relu': return x && [normalize({ ...x, data: x.data.map((v) => Math.max(0, v)) })];
+    case 'Abs': return x && [normalize({ ...x, data: x.data.map(Math.abs) })];
+    case 'Floor': return x && [normalize({ ...x, data: x.data.map(Math.floor) })];
+    case 'Ceil': return x && [normalize({ ...x, data: x.data.map(Math.ceil) })];
+    default:
+      return undefined;
+  }
+}
+
+function wrap(t: ConstTensor | undefined): ConstTensor[] | undefined {
+  return t ? [t] : undefined;
+}

@@ -1,0 +1,121 @@
+/**
+ * FoldConstants: every node whose inputs are all initializers (or a Shape of a tensor whose shape is
+ * known) is evaluated and replaced by an initializer holding its first output. QONNX ops are evaluated
+ * with their own kernels (so weight quantizers fold into quantized weights), standard ops with the
+ * constant evaluator. Ops in `excludeOpTypes` and ops that cannot be evaluated stay.
+ */
+import { analyzeModel } from '../analysis/modelAnalysis.js';
+import { attrMap } from '../analysis/shapeInference.js';
+import { evalConstOp } from '../exec/constKernels.js';
+import { fromTensor, toTensor, FLOAT, INT64, type ConstTensor } from '../exec/constTensor.js';
+import { indexGraph } from '../ir/graphIndex.js';
+import type { Node, Tensor } from '../ir/types.js';
+import { int64ToNumber } from '../ir/types.js';
+import { isExternal } from '../onnx/tensorData.js';
+import { resolveCustomOp } from '../qonnx/registry.js';
+import type { Pass } from './pass.js';
+
+export interface FoldConstantsParams {
+  excludeOpTypes?: string[];
+}
+
+export const foldConstants: Pass<FoldConstantsParams> = {
+  id: 'fold-constants',
+  title: 'Fold constants',
+  summary: 'Evaluate nodes whose inputs are all constant and store their result as an initializer',
+  run(model, params) {
+    const exclude = new Set(params.excludeOpTypes ?? ['Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear']);
+    const g = model.graph ?? {};
+    const idx = indexGraph(g);
+    const shapes = analyzeModel(model).shapes.tensors;
+    const values = new Map<string, ConstTensor>();
+    const valueOf = (t: string): ConstTensor | undefined => {
+      const hit = values.get(t);
+      if (hit) return hit;
+      const init = idx.initializer.get(t);
+      if (!init || isExternal(init)) return undefined;
+      try {
+        const v = fromTensor(init);
+        values.set(t, v);
+        return v;
+      } catch {
+        return undefined;
+      }
+    };
+    const removed = new Set<number>();
+    const added: Tensor[] = [];
+    const addedNames = new Set<string>();
+    for (const i of idx.order) {
+      const n = idx.nodes[i];
+      const op = n.opType ?? '';
+      if (exclude.has(op)) continue;
+      const ins = n.input ?? [];
+      const out = n.output?.[0];
+      if (!out) continue;
+      let result: ConstTensor | undefined;
+      if (op === 'Shape' && (!n.domain || n.domain === 'ai.onnx')) {
+        const s = ins[0] ? shapes.get(ins[0])?.shape : undefined;
+        if (!s || !s.every((d) => typeof d === 'number')) continue;
+        const all = s as number[];
+        const a = attrMap(n);
+        const start = a.start !== undefined ? Number(a.start) : 0;
+        const end = a.end !== undefined ? Number(a.end) : all.length;
+        const dims = all.slice(start < 0 ? start + all.length : start, end < 0 ? end + all.length : end);
+        result = { dataType: INT64, shape: [dims.length], data: Float64Array.from(dims) };
+      } else if (op === 'Constant' && (!n.domain || n.domain === 'ai.onnx')) {
+        result = constantNodeValue(n);
+      } else {
+        if (ins.length === 0 || ins.some((t) => !t || !(idx.initializer.has(t) || values.has(t)))) continue;
+        const vals = ins.map(valueOf);
+        if (vals.some((v) => !v)) continue;
+        try {
+          const custom = resolveCustomOp(n, model);
+          if (custom) {
+            const r = custom.execute(
+              vals.map((v) => ({ shape: v!.shape, data: Float32Array.from(v!.data) })),
+              attrMap(n),
+            )[0];
+            if (r) result = { dataType: FLOAT, shape: r.shape, data: Float64Array.from(r.data) };
+          } else if (!n.domain || n.domain === 'ai.onnx') {
+            result = evalConstOp(n, vals, attrMap(n))?.[0];
+          }
+        } catch {
+          result = undefined;
+        }
+      }
+      if (!result) continue;
+      values.set(out, result);
+      removed.add(i);
+      added.push(toTensor(out, result));
+      addedNames.add(out);
+    }
+    if (removed.size === 0) return { model, modified: false };
+    return {
+      model: {
+        ...model,
+        graph: {
+          ...g,
+          node: (g.node ?? []).filter((_, i) => !removed.has(i)),
+          initializer: [...(g.initializer ?? []).filter((t) => !addedNames.has(t.name ?? '')), ...added],
+        },
+      },
+      modified: true,
+    };
+  },
+};
+
+/** The value a Constant node holds (value, value_float(s), value_int(s)). */
+function constantNodeValue(n: Node): ConstTensor | undefined {
+  for (const a of n.attribute ?? []) {
+    try {
+      if (a.name === 'value' && a.t) return fromTensor(a.t);
+      if (a.name === 'value_float') return { dataType: FLOAT, shape: [], data: Float64Array.of(Math.fround(a.f ?? 0)) };
+      if (a.name === 'value_floats') return { dataType: FLOAT, shape: [a.floats?.length ?? 0], data: Float64Array.from(a.floats ?? []) };
+      if (a.name === 'value_int') return { dataType: INT64, shape: [], data: Float64Array.of(int64ToNumber(a.i)) };
+      if (a.name === 'value_ints') return { dataType: INT64, shape: [a.ints?.length ?? 0], data: Float64Array.from((a.ints ?? []).map((v) => int64ToNumber(v))) };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
