@@ -9,6 +9,7 @@ import { externalRef, isExternal, tensorValues, toNumbers, type TensorValues } f
 import { tensorStats, type TensorStats } from '../../core/analysis/tensorStats.js';
 import { constValue, integerView } from '../../core/analysis/constValues.js';
 import { download } from '../download.js';
+import { parsePyLiteral } from '../../core/qonnx/annotations.js';
 import { currentModel, useApp } from '../store.js';
 import { formatCount, formatNumber } from './format.js';
 import { NodeLink } from './TensorLink.js';
@@ -83,7 +84,7 @@ export function TensorPanel({ name }: { name: string }) {
         {info.finnDatatype && info.datatype && info.finnDatatype !== info.datatype && (
           <tr><th>Annotation</th><td className="mono" title="The file's finn_datatype annotation differs from the inferred datatype">{info.finnDatatype} <span className="muted">(file)</span></td></tr>
         )}
-        {ann && [...ann].filter(([k]) => k !== 'finn_datatype').map(([k, v]) => <tr key={k}><th>{k}</th><td className="mono wrap">{v}</td></tr>)}
+        {ann && [...ann].filter(([k]) => k !== 'finn_datatype').map(([k, v]) => <tr key={k}><th>{k}</th><td className="mono wrap" title={v}>{annotationText(k, v)}</td></tr>)}
         <tr><th>Produced by</th><td>{producer !== undefined ? <NodeLink index={producer} label={`${idx.nodes[producer].opType} ${idx.nodes[producer].name ?? ''}`} /> : init ? 'initializer' : idx.input.has(name) ? 'graph input' : '—'}</td></tr>
         <tr><th>Used by</th><td>{consumers.length ? consumers.map((c, k) => <span key={k}>{k > 0 && ', '}<NodeLink index={c} label={`${idx.nodes[c].opType} ${idx.nodes[c].name ?? ''}`} /></span>) : '—'}</td></tr>
         {init && isExternal(init) && <tr><th>Stored in</th><td className="mono">{externalRef(init)?.location} @ {externalRef(init)?.offset}</td></tr>}
@@ -153,4 +154,16 @@ function Histogram({ stats }: { stats: TensorStats }) {
       </svg>
     </figure>
   );
+}
+
+/** tensor_layout and tensor_sparsity are Python literals: show them parsed (never evaluated). */
+function annotationText(key: string, raw: string): string {
+  if (key !== 'tensor_layout' && key !== 'tensor_sparsity') return raw;
+  try {
+    const v = parsePyLiteral(raw);
+    if (key === 'tensor_layout' && Array.isArray(v)) return v.join(' · ');
+    return JSON.stringify(v);
+  } catch (e) {
+    return `${raw} (unreadable: ${(e as Error).message})`;
+  }
 }
