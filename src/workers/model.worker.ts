@@ -11,6 +11,11 @@ import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
 import { layeredLayout } from '../core/layout/layered.js';
 import { withAllQuantBits } from '../core/ir/quantEdit.js';
+import * as ort from 'onnxruntime-web/wasm';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { RunStore, type RunSummary, type TensorError } from '../core/exec/runs.js';
+import type { RuntimeTensor } from '../core/exec/runtimeTensor.js';
+import type { OrtApi } from '../core/exec/engine.js';
 import { inferenceCost, type CostOptions, type CostReport } from '../core/analysis/inferenceCost.js';
 import { analyzeModel, serializeAnalysis, type SerializedAnalysis } from '../core/analysis/modelAnalysis.js';
 import { buildViewGraph, type ViewGraph } from '../core/view/viewGraph.js';
@@ -71,6 +76,13 @@ function layoutPayload(vg: ViewGraph): { payload: LayoutPayload; buffers: ArrayB
   }
   return { payload: { ids, xy, routes, width: r.width, height: r.height, ms: performance.now() - t0 }, buffers };
 }
+
+// onnxruntime-web: its .wasm is served by the app itself (never a CDN). Threads need a cross-origin
+// isolated page (SharedArrayBuffer); otherwise one thread.
+ort.env.wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href };
+ort.env.wasm.numThreads = (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+const runs = new RunStore(ort as unknown as OrtApi);
+const cancelled = new Set<number>();
 
 const docs = new Map<number, Model>();
 let nextDocId = 1;
@@ -202,6 +214,39 @@ const api = {
   costWhatIf(ref: ModelRef, bits: number, opts: CostOptions): Result<CostReport> {
     try {
       return ok(inferenceCost(withAllQuantBits(modelFor(ref), bits), opts));
+    } catch (e) {
+      return fail(e);
+    }
+  },
+
+  /** Run the model (or its float twin with `bypass`) and keep every tensor for later questions. */
+  async run(ref: ModelRef, runId: number, inputs: [string, RuntimeTensor][], bypass: boolean, onProgress?: (done: number, total: number) => void): Promise<Result<RunSummary>> {
+    try {
+      const signal = { get aborted() { return cancelled.has(runId); } };
+      const r = await runs.run(modelFor(ref), runId, new Map(inputs), bypass, { onProgress, signal });
+      return ok(r);
+    } catch (e) {
+      return fail(e);
+    } finally {
+      cancelled.delete(runId);
+    }
+  },
+
+  cancelRun(runId: number): void {
+    cancelled.add(runId);
+  },
+
+  runTensor(runId: number, name: string): Result<RuntimeTensor | null> {
+    try {
+      return ok(runs.tensor(runId, name) ?? null);
+    } catch (e) {
+      return fail(e);
+    }
+  },
+
+  compareRuns(refRun: number, testRun: number): Result<TensorError[]> {
+    try {
+      return ok(runs.compare(refRun, testRun));
     } catch (e) {
       return fail(e);
     }

@@ -17,7 +17,7 @@ import { FLOAT32 } from './datatypes.js';
 import type { AttrValue, F32Tensor } from './opTypes.js';
 import { FloatQuantOp } from './ops/floatQuant.js';
 import { resolveCustomOp } from './registry.js';
-import { readNpy } from './testing/npyRead.js';
+import { readNpy } from '../io/npyRead.js';
 
 function sharedModelsDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));

@@ -25,17 +25,8 @@ const FLOAT = 1;
 // ---------------------------------------------------------------------------------------------------
 // Seeded random numbers
 
-/** mulberry32: a tiny, fast, well-distributed 32-bit PRNG. Returns a function giving uint32 values. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+export { mulberry32 } from './prng.js';
+import { mulberry32 } from './prng.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Tensor specs: what an initializer holds, without its bytes

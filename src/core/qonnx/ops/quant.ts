@@ -51,6 +51,24 @@ export function quantKernel(
   opType = 'Quant',
 ): F32Tensor {
   const round = roundingFunction(roundingMode);
+  if (scale.data.length === 1 && zeropt.data.length === 1 && bitwidth.data.length === 1 && x.shape.length >= Math.max(scale.shape.length, zeropt.shape.length, bitwidth.shape.length)) {
+    // Fast path for per-tensor parameters (the common case for activations): no broadcast copies.
+    const s = scale.data[0], z = zeropt.data[0], b = bitwidth.data[0];
+    const xs = x.data;
+    const out = new Float32Array(xs.length);
+    if (b === 1 && signed) {
+      for (let i = 0; i < xs.length; i++) out[i] = f32(f32((f32(f32(xs[i] / s) + z) >= 0 ? 1 : -1) - z) * s);
+    } else {
+      const lo = minInt(signed, narrow, b), hi = maxInt(signed, narrow, b);
+      for (let i = 0; i < xs.length; i++) {
+        let y = f32(f32(xs[i] / s) + z);
+        if (y > hi) y = hi;
+        if (y < lo) y = lo;
+        out[i] = f32(f32(round(y) - z) * s);
+      }
+    }
+    return { shape: [...x.shape], data: out };
+  }
   const {
     shape,
     arrays: [xs, ss, zs, bs],

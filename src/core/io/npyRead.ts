@@ -1,5 +1,5 @@
 /**
- * Minimal reader for NumPy .npy files (versions 1-3), for tests: little-endian '<f4', '<f8', '<i8'
+ * Reader for NumPy .npy files (versions 1-3): little-endian '<f4', '<f8', '<i8'
  * (plus '<i4', '|u1', '|i1'), C order only.
  */
 

@@ -1,0 +1,290 @@
+/**
+ * Executes a model, QONNX ops included. Strategy (measured in bench/): constant subgraphs (weight
+ * quantizers and their transposes) are folded once with the exact QONNX kernels; the remaining graph
+ * is cut into maximal runs of standard ops, each compiled into one onnxruntime session, and the QONNX
+ * ops between them run on the float32-exact kernels of src/core/qonnx. Nodes are scheduled so that
+ * standard ops cluster (fewer, larger sessions). Every intermediate tensor can be returned.
+ *
+ * onnxruntime is passed in (onnxruntime-web in the page and in Node), so this file stays free of
+ * environment-specific imports.
+ */
+import { attrMap } from '../analysis/shapeInference.js';
+import { indexGraph } from '../ir/graphIndex.js';
+import type { Model, Node, ValueInfo } from '../ir/types.js';
+import { int64From } from '../ir/types.js';
+import { encodeModel } from '../onnx/codec.js';
+import { isExternal, tensorValues } from '../onnx/tensorData.js';
+import { foldConstants } from '../passes/foldConstants.js';
+import { toFixpoint } from '../passes/pass.js';
+import type { CustomOpDef } from '../qonnx/opTypes.js';
+import { isFinnHardwareDomain, resolveCustomOp } from '../qonnx/registry.js';
+import { asFloat32, ONNX_TYPE, ORT_TYPE, type RuntimeTensor } from './runtimeTensor.js';
+
+/** The slice of the onnxruntime API the engine uses. */
+export interface OrtApi {
+  InferenceSession: { create(bytes: Uint8Array, opts?: object): Promise<OrtSession> };
+  Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensor;
+}
+export interface OrtSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release?(): Promise<void>;
+}
+export interface OrtTensor {
+  type: string;
+  dims: readonly number[];
+  data: unknown;
+}
+
+export class ExecError extends Error {
+  readonly node?: string;
+  constructor(message: string, node?: string) {
+    super(message);
+    this.name = 'ExecError';
+    this.node = node;
+  }
+}
+
+export interface EngineOptions {
+  /** replace Quant, BipolarQuant, Trunc and FloatQuant by identities: the float twin of the model */
+  bypassQuantizers?: boolean;
+}
+
+export interface RunOptions {
+  /** return every tensor, not only the graph outputs */
+  keepAll?: boolean;
+  onProgress?: (done: number, total: number) => void;
+  signal?: { aborted: boolean };
+}
+
+export interface RunResult {
+  /** graph outputs, and with keepAll every tensor computed (and the folded constants) */
+  tensors: Map<string, RuntimeTensor>;
+  outputNames: string[];
+  ms: number;
+}
+
+type Step = { kind: 'ort'; nodes: number[]; inputs: string[]; outputs: string[]; session?: OrtSession } | { kind: 'kernel'; node: number; def: CustomOpDef };
+
+const ORT_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
+const QUANTIZERS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'FloatQuant']);
+
+/** The model with each quantizer replaced by an Identity of its data input. */
+export function bypassQuantizers(model: Model): Model {
+  const g = model.graph ?? {};
+  let changed = false;
+  const node = (g.node ?? []).map((n) => {
+    if (!QUANTIZERS.has(n.opType ?? '') || !resolveCustomOp(n, model)) return n;
+    changed = true;
+    return { name: n.name, opType: 'Identity', domain: '', input: [n.input?.[0] ?? ''], output: [n.output?.[0] ?? ''] } as Node;
+  });
+  return changed ? { ...model, graph: { ...g, node } } : model;
+}
+
+export class Engine {
+  readonly model: Model;
+  private steps: Step[] = [];
+  private consts = new Map<string, RuntimeTensor>();
+  private prepared = false;
+  private lastUse = new Map<string, number>();
+
+  constructor(
+    model: Model,
+    private readonly ort: OrtApi,
+    opts: EngineOptions = {},
+  ) {
+    let m = opts.bypassQuantizers ? bypassQuantizers(model) : model;
+    m = toFixpoint(foldConstants, m, { excludeOpTypes: [] }).model;
+    this.model = m;
+  }
+
+  /** Check every node can run and compile the onnxruntime sessions. */
+  async prepare(): Promise<void> {
+    if (this.prepared) return;
+    const g = this.model.graph ?? {};
+    const idx = indexGraph(g);
+    if (idx.cyclic.length) throw new ExecError('The graph has a cycle and cannot be executed');
+    const kindOf = (n: Node): 'ort' | 'kernel' => {
+      const def = resolveCustomOp(n, this.model);
+      if (def) return 'kernel';
+      const dom = n.domain ?? '';
+      if (ORT_DOMAINS.has(dom)) return 'ort';
+      const why = isFinnHardwareDomain(dom) ? 'a FINN hardware op, which only runs as generated hardware' : 'an op of a domain this app does not implement';
+      throw new ExecError(`Cannot execute ${n.opType} (${dom || 'ai.onnx'}) at node '${n.name || '#' + idx.nodes.indexOf(n)}': ${why}`, n.name ?? undefined);
+    };
+    const kinds = idx.nodes.map(kindOf);
+    // Schedule: Kahn's algorithm that keeps taking ready nodes of the current kind.
+    const indeg = new Int32Array(idx.nodes.length);
+    const succ: number[][] = idx.nodes.map(() => []);
+    idx.nodes.forEach((n, i) => {
+      const seen = new Set<number>();
+      for (const t of n.input ?? []) {
+        const p = t ? idx.producer.get(t) : undefined;
+        if (p !== undefined && !seen.has(p)) {
+          seen.add(p);
+          succ[p].push(i);
+          indeg[i]++;
+        }
+      }
+    });
+    const ready: number[] = [];
+    idx.nodes.forEach((_, i) => indeg[i] === 0 && ready.push(i));
+    const order: number[] = [];
+    let cur: 'ort' | 'kernel' = 'ort';
+    while (ready.length) {
+      let pick = ready.findIndex((i) => kinds[i] === cur);
+      if (pick < 0) {
+        pick = 0;
+        cur = kinds[ready[0]];
+      }
+      const i = ready.splice(pick, 1)[0];
+      order.push(i);
+      for (const s of succ[i]) if (--indeg[s] === 0) ready.push(s);
+    }
+    // Cut into steps.
+    const steps: Step[] = [];
+    for (const i of order) {
+      if (kinds[i] === 'kernel') steps.push({ kind: 'kernel', node: i, def: resolveCustomOp(idx.nodes[i], this.model)! });
+      else {
+        const last = steps[steps.length - 1];
+        if (last && last.kind === 'ort') last.nodes.push(i);
+        else steps.push({ kind: 'ort', nodes: [i], inputs: [], outputs: [] });
+      }
+    }
+    // Constants: initializers (after folding) are read once.
+    for (const t of g.initializer ?? []) {
+      if (!t.name) continue;
+      if (isExternal(t)) continue; // read on demand: see constant()
+      const v = tensorValues(t);
+      if (Array.isArray(v.data)) continue;
+      this.consts.set(t.name, { dataType: v.dataType, shape: v.shape, data: v.data });
+    }
+    // Which step last needs each tensor (to free memory early when not keeping everything).
+    steps.forEach((s, k) => {
+      const nodes = s.kind === 'ort' ? s.nodes : [s.node];
+      for (const i of nodes) for (const t of idx.nodes[i].input ?? []) if (t) this.lastUse.set(t, k);
+    });
+    const graphOut = new Set((g.output ?? []).map((o) => o.name ?? ''));
+    for (const s of steps) {
+      if (s.kind !== 'ort') continue;
+      const produced = new Set<string>();
+      for (const i of s.nodes) for (const o of idx.nodes[i].output ?? []) if (o) produced.add(o);
+      const inputs = new Set<string>();
+      for (const i of s.nodes) for (const t of idx.nodes[i].input ?? []) if (t && !produced.has(t) && !idx.initializer.has(t)) inputs.add(t);
+      s.inputs = [...inputs];
+      // every produced tensor is an output of the session, so that any of them can be shown
+      s.outputs = [...produced];
+      void graphOut;
+      s.session = await this.ort.InferenceSession.create(this.segmentModel(s.nodes, s.inputs, s.outputs), { graphOptimizationLevel: 'all' });
+    }
+    this.steps = steps;
+    this.prepared = true;
+  }
+
+  /** A standalone model of some standard nodes, with their initializers, for onnxruntime. */
+  private segmentModel(nodes: number[], inputs: string[], outputs: string[]): Uint8Array {
+    const g = this.model.graph ?? {};
+    const idx = indexGraph(g);
+    const used = new Set<string>();
+    for (const i of nodes) for (const t of idx.nodes[i].input ?? []) if (t && idx.initializer.has(t)) used.add(t);
+    const vi = (name: string): ValueInfo => {
+      const declared = idx.input.get(name) ?? idx.valueInfo.get(name) ?? idx.output.get(name);
+      const elem = declared?.type?.tensorType?.elemType;
+      return { name, type: { tensorType: { elemType: elem || 1 } } };
+    };
+    const opsets = (this.model.opsetImport ?? []).filter((o) => ORT_DOMAINS.has(o.domain ?? ''));
+    if (!opsets.some((o) => !o.domain || o.domain === 'ai.onnx')) opsets.push({ domain: '', version: int64From(13) });
+    const model: Model = {
+      irVersion: this.model.irVersion ?? int64From(8),
+      opsetImport: opsets,
+      producerName: 'qonnx-studio-segment',
+      graph: {
+        name: 'segment',
+        node: nodes.map((i) => idx.nodes[i]),
+        initializer: (g.initializer ?? []).filter((t) => used.has(t.name ?? '')),
+        input: inputs.map(vi),
+        output: outputs.map((o) => ({ name: o })),
+      },
+    };
+    return encodeModel(model);
+  }
+
+  /** Run on the given graph inputs (by name). */
+  async run(inputs: Map<string, RuntimeTensor>, opts: RunOptions = {}): Promise<RunResult> {
+    await this.prepare();
+    const t0 = performance.now();
+    const g = this.model.graph ?? {};
+    const idx = indexGraph(g);
+    const values = new Map<string, RuntimeTensor>();
+    for (const [k, v] of inputs) values.set(k, v);
+    for (const i of g.input ?? []) {
+      if (i.name && !values.has(i.name) && !this.consts.has(i.name)) throw new ExecError(`No value given for graph input '${i.name}'`);
+    }
+    const get = (t: string): RuntimeTensor => {
+      const v = values.get(t) ?? this.consts.get(t);
+      if (!v) throw new ExecError(`Tensor '${t}' has no value (is it an external-data initializer that was not provided?)`);
+      return v;
+    };
+    const graphOut = (g.output ?? []).map((o) => o.name ?? '');
+    const keep = new Set(graphOut);
+    for (let k = 0; k < this.steps.length; k++) {
+      if (opts.signal?.aborted) throw new DOMException('Cancelled', 'AbortError');
+      const s = this.steps[k];
+      if (s.kind === 'ort') {
+        const feeds: Record<string, OrtTensor> = {};
+        for (const t of s.inputs) {
+          const v = get(t);
+          feeds[t] = new this.ort.Tensor(ORT_TYPE[v.dataType] ?? 'float32', v.data, v.shape);
+        }
+        let out: Record<string, OrtTensor>;
+        try {
+          out = await s.session!.run(feeds);
+        } catch (e) {
+          const n = idx.nodes[s.nodes[0]];
+          throw new ExecError(`onnxruntime failed in the segment starting at node '${n.name}' (${n.opType}): ${(e as Error).message}`, n.name ?? undefined);
+        }
+        for (const [name, t] of Object.entries(out)) values.set(name, { dataType: ONNX_TYPE[t.type] ?? 1, shape: [...t.dims], data: t.data as RuntimeTensor['data'] });
+      } else {
+        const n = idx.nodes[s.node];
+        const ins = (n.input ?? []).map((t) => {
+          if (!t) return undefined;
+          const v = get(t);
+          return { shape: v.shape, data: asFloat32(v) };
+        });
+        let outs;
+        try {
+          outs = s.def.execute(ins as { shape: number[]; data: Float32Array }[], attrMap(n));
+        } catch (e) {
+          throw new ExecError(`${n.opType} at node '${n.name}' failed: ${(e as Error).message}`, n.name ?? undefined);
+        }
+        (n.output ?? []).forEach((o, j) => o && outs[j] && values.set(o, { dataType: 1, shape: outs[j].shape, data: outs[j].data }));
+      }
+      if (!opts.keepAll) for (const [t, last] of this.lastUse) if (last === k && !keep.has(t)) values.delete(t);
+      opts.onProgress?.(k + 1, this.steps.length);
+    }
+    if (opts.keepAll) for (const [k, v] of this.consts) if (!values.has(k)) values.set(k, v);
+    const tensors = opts.keepAll ? values : new Map(graphOut.filter((o) => values.has(o)).map((o) => [o, values.get(o)!]));
+    return { tensors, outputNames: graphOut, ms: performance.now() - t0 };
+  }
+
+  /** The value of an initializer of the (folded) model. */
+  constant(name: string): RuntimeTensor | undefined {
+    if (!this.prepared) {
+      const t = indexGraph(this.model.graph ?? {}).initializer.get(name);
+      if (!t || isExternal(t)) return undefined;
+      const v = tensorValues(t);
+      return Array.isArray(v.data) ? undefined : { dataType: v.dataType, shape: v.shape, data: v.data };
+    }
+    return this.consts.get(name);
+  }
+
+  /** Sessions and kernel steps, for benchmarks and the UI. */
+  stats(): { sessions: number; kernelSteps: number } {
+    return { sessions: this.steps.filter((s) => s.kind === 'ort').length, kernelSteps: this.steps.filter((s) => s.kind === 'kernel').length };
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.steps) if (s.kind === 'ort') await s.session?.release?.();
+  }
+}
