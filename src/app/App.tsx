@@ -10,6 +10,8 @@ import { canRedo, canUndo, currentModel, useApp } from './store.js';
 import { useLayoutSync } from './useLayout.js';
 import { useCostSync } from './cost/useCost.js';
 import { CostPanel } from './cost/CostPanel.js';
+import { RunPanel } from './run/RunPanel.js';
+import type { OverlayMode } from './store.js';
 import { formatBytes } from './sidebar/format.js';
 
 export function App() {
@@ -19,6 +21,8 @@ export function App() {
   const layout = useApp((s) => s.layout);
   const showConstants = useApp((s) => s.showConstants);
   const costPanelOpen = useApp((s) => s.costPanelOpen);
+  const runPanelOpen = useApp((s) => s.runPanelOpen);
+  const overlay = useApp((s) => s.overlay);
   const cost = useApp((s) => s.cost);
   const fileInput = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
@@ -105,6 +109,24 @@ export function App() {
             >
               Cost{cost ? ` · ${formatBops(Number(cost.report.total_cost.total_bops))} BOPs` : ''}
             </button>
+            <button
+              className={runPanelOpen ? 'is-active' : ''}
+              onClick={() => useApp.getState().setRunPanelOpen(!runPanelOpen)}
+              title="Run the model in the browser and compare it with its float twin (R)"
+              data-testid="run-panel-button"
+            >
+              Run
+            </button>
+            <label className="toggle" title="Colour the graph by cost share or by quantization error">
+              overlay
+              <select className="overlay-select" value={overlay} onChange={(e) => useApp.getState().setOverlay(e.target.value as OverlayMode)} data-testid="overlay-select">
+                <option value="none">none</option>
+                <option value="bops">BOPs</option>
+                <option value="memw">weight memory</option>
+                <option value="memo">output memory</option>
+                <option value="error">quantization error</option>
+              </select>
+            </label>
           </>
         )}
         <span className="spacer" />
@@ -125,6 +147,7 @@ export function App() {
                 {layout ? <GraphCanvas /> : <div className="placeholder">Laying out {doc.summary.node_count.toLocaleString('en-US')} nodes…</div>}
               </section>
               {costPanelOpen && <CostPanel />}
+              {runPanelOpen && <RunPanel />}
             </div>
             <Sidebar />
           </>

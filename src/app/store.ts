@@ -13,6 +13,7 @@ import type { Model } from '../core/ir/types.js';
 import { externalRef, isExternal } from '../core/onnx/tensorData.js';
 import type { ViewGraph } from '../core/view/viewGraph.js';
 import type { CostReport } from '../core/analysis/inferenceCost.js';
+import type { RunSummary, TensorError } from '../core/exec/runs.js';
 
 export type Selection = { kind: 'node'; index: number } | { kind: 'tensor'; name: string } | null;
 
@@ -55,7 +56,20 @@ export interface Doc {
   timings: Record<string, number>;
 }
 
-export type OverlayMode = 'none' | 'bops' | 'memw' | 'memo';
+export type OverlayMode = 'none' | 'bops' | 'memw' | 'memo' | 'error';
+
+/** Results of running the model: the quantized run and, optionally, the float twin and their errors. */
+export interface RunState {
+  /** model version the results belong to */
+  versionId: number;
+  status: 'running' | 'done' | 'error' | 'cancelled';
+  progress?: { done: number; total: number; stage: string };
+  runId: number;
+  quant?: RunSummary;
+  float?: RunSummary;
+  errors?: TensorError[];
+  message?: string;
+}
 
 export interface CostState {
   key: string;
@@ -70,6 +84,8 @@ export interface AppState {
   costError: string | null;
   discountSparsity: boolean;
   costPanelOpen: boolean;
+  runPanelOpen: boolean;
+  run: RunState | null;
   overlay: OverlayMode;
   selection: Selection;
   showConstants: boolean;
@@ -85,6 +101,8 @@ export interface AppState {
   setCost(c: CostState | null, error?: string | null): void;
   setDiscountSparsity(v: boolean): void;
   setCostPanelOpen(v: boolean): void;
+  setRunPanelOpen(v: boolean): void;
+  setRun(r: RunState | null): void;
   setOverlay(m: OverlayMode): void;
   commit(model: Model, label: string): void;
   undo(): void;
@@ -134,6 +152,8 @@ export const useApp = create<AppState>((set, get) => ({
   costError: null,
   discountSparsity: true,
   costPanelOpen: false,
+  runPanelOpen: false,
+  run: null,
   overlay: 'none',
   selection: null,
   showConstants: false,
@@ -144,10 +164,12 @@ export const useApp = create<AppState>((set, get) => ({
   sidebarTab: 'model',
   focusRequest: null,
 
-  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, cost: null, costError: null }),
+  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, cost: null, costError: null, run: null }),
   setCost: (cost, costError = null) => set({ cost, costError }),
   setDiscountSparsity: (discountSparsity) => set({ discountSparsity }),
-  setCostPanelOpen: (costPanelOpen) => set({ costPanelOpen }),
+  setCostPanelOpen: (costPanelOpen) => set(costPanelOpen ? { costPanelOpen, runPanelOpen: false } : { costPanelOpen }),
+  setRunPanelOpen: (runPanelOpen) => set(runPanelOpen ? { runPanelOpen, costPanelOpen: false } : { runPanelOpen }),
+  setRun: (run) => set({ run }),
   setOverlay: (overlay) => set({ overlay }),
   commit: (model, label) => {
     const doc = get().doc;

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { costJson, type NodeCost } from '../../core/analysis/inferenceCost.js';
 import { costCsv } from '../../core/analysis/costCsv.js';
 import { download } from '../download.js';
-import { useApp, type OverlayMode } from '../store.js';
+import { useApp } from '../store.js';
 import { modelWorker, unwrap } from '../workerClient.js';
 import { CostCharts } from './CostCharts.js';
 import { fmtBits, fmtInt, fmtSi, pct } from './format.js';
@@ -31,7 +31,6 @@ export function CostPanel() {
   const cost = useApp((s) => s.cost);
   const costError = useApp((s) => s.costError);
   const discount = useApp((s) => s.discountSparsity);
-  const overlay = useApp((s) => s.overlay);
   const selection = useApp((s) => s.selection);
   const doc = useApp((s) => s.doc);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'order', desc: false });
@@ -98,15 +97,6 @@ export function CostPanel() {
         <label className="toggle" title="Multiply MACs and weight memory by each weight's density (nonzero / total), as qonnx-inference-cost does by default">
           <input type="checkbox" checked={discount} onChange={(e) => useApp.getState().setDiscountSparsity(e.target.checked)} data-testid="discount-sparsity" />
           discount sparsity
-        </label>
-        <label className="toggle" title="Colour graph nodes by their share">
-          overlay
-          <select value={overlay} onChange={(e) => useApp.getState().setOverlay(e.target.value as OverlayMode)} data-testid="overlay-select">
-            <option value="none">none</option>
-            <option value="bops">BOPs</option>
-            <option value="memw">weight memory</option>
-            <option value="memo">output memory</option>
-          </select>
         </label>
         <input className="cost-filter" placeholder="Filter layers, ops, datatypes…" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="cost-filter" />
         <div className="seg">

@@ -6,7 +6,7 @@
  */
 import { ReactFlow, ReactFlowProvider, useReactFlow, type Viewport as RFViewport } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useApp, type LayoutState } from '../store.js';
+import { currentModel, useApp, type LayoutState } from '../store.js';
 import { buildSpatialIndex, distanceToRoute, drawGraph, visibleNodes, type Viewport } from './drawGraph.js';
 import { Minimap } from './Minimap.js';
 import { nodeTypes, type ViewRFNode } from './NodeViews.js';
@@ -49,6 +49,14 @@ export function heatColor(t: number): string {
 }
 
 const OVERLAY_LABEL = { bops: 'BOPs', memw: 'weight memory (bits)', memo: 'output memory (bits)' } as const;
+/** SQNR at or above this many dB is drawn lightest on the error overlay. */
+const ERROR_SCALE_DB = 40;
+
+/** First output tensor of a node of the current model. */
+function currentOutputs(nodeIndex: number): string | undefined {
+  const m = currentModel(useApp.getState());
+  return m?.graph?.node?.[nodeIndex]?.output?.[0];
+}
 
 function Inner() {
   const layout = useApp((s) => s.layout);
@@ -86,19 +94,32 @@ function Inner() {
     setVp(v);
   }, [layout, doc, rf]);
 
-  // Cost overlay: each costed node's colour by its share of the largest value.
+  // Overlays: cost shares (of the largest value), or quantization error after a run.
+  const run = useApp((s) => s.run);
   const overlay = useMemo(() => {
-    if (!layout || !cost || overlayMode === 'none') return null;
+    if (!layout || overlayMode === 'none') return null;
+    const colors = new Map<string, string>();
+    if (overlayMode === 'error') {
+      if (!run?.errors) return null;
+      const err = new Map(run.errors.map((e) => [e.name, e.sqnrDb]));
+      layout.vg.nodes.forEach((vn) => {
+        if (vn.nodeIndex === undefined) return;
+        const out = currentOutputs(vn.nodeIndex);
+        const db = out ? err.get(out) : undefined;
+        if (db !== undefined) colors.set(vn.id, heatColor(Number.isFinite(db) ? (ERROR_SCALE_DB - Math.min(ERROR_SCALE_DB, Math.max(0, db))) / ERROR_SCALE_DB : db > 0 ? 0 : 1));
+      });
+      return { colors, low: `≥ ${ERROR_SCALE_DB} dB`, high: '0 dB', label: 'SQNR of each node\'s output against the float run' };
+    }
+    if (!cost) return null;
     const metric = overlayMode === 'bops' ? 'bops' : overlayMode === 'memw' ? 'memWBits' : 'memOBits';
     const max = Math.max(0, ...cost.report.nodes.map((c) => c[metric]));
-    const colors = new Map<string, string>();
     for (const c of cost.report.nodes) {
       if (c.originalIndex === undefined) continue;
       const id = layout.vg.nodeIdOf.get(c.originalIndex);
       if (id) colors.set(id, heatColor(max > 0 ? c[metric] / max : 0));
     }
-    return { colors, max, label: OVERLAY_LABEL[overlayMode] };
-  }, [layout, cost, overlayMode]);
+    return { colors, low: '0', high: max.toLocaleString('en-US'), label: `share of ${OVERLAY_LABEL[overlayMode]} (costed layers; others grey)` };
+  }, [layout, cost, overlayMode, run]);
 
   const selectedNodeId = useMemo(() => {
     if (!layout || !selection) return undefined;
@@ -250,11 +271,11 @@ function Inner() {
       )}
       {overlay && (
         <div className="legend" data-testid="overlay-legend">
-          <div>Share of {overlay.label} (costed layers; others grey)</div>
+          <div>{overlay.label[0].toUpperCase() + overlay.label.slice(1)}</div>
           <div className="legend-bar" style={{ background: `linear-gradient(to right, ${heatColor(0)}, ${heatColor(0.33)}, ${heatColor(0.66)}, ${heatColor(1)})` }} />
           <div className="legend-ends">
-            <span>0</span>
-            <span>{overlay.max.toLocaleString('en-US')}</span>
+            <span>{overlay.low}</span>
+            <span>{overlay.high}</span>
           </div>
         </div>
       )}

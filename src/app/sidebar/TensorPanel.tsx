@@ -13,6 +13,8 @@ import { parsePyLiteral } from '../../core/qonnx/annotations.js';
 import { currentModel, useApp } from '../store.js';
 import { formatCount, formatNumber } from './format.js';
 import { NodeLink } from './TensorLink.js';
+import { Histogram } from './Histogram.js';
+import { RunTensorSection } from './RunTensorSection.js';
 
 async function loadValues(t: Tensor, files: Map<string, File>): Promise<TensorValues> {
   if (!isExternal(t)) return tensorValues(t);
@@ -129,32 +131,11 @@ export function TensorPanel({ name }: { name: string }) {
           )}
         </section>
       )}
+      <RunTensorSection name={name} />
     </div>
   );
 }
 
-function Histogram({ stats }: { stats: TensorStats }) {
-  const max = Math.max(1, ...stats.histogram);
-  const W = 280, H = 80;
-  const bw = W / stats.histogram.length;
-  return (
-    <figure className="histogram" data-testid="histogram">
-      <svg width={W} height={H + 14} role="img" aria-label="Histogram of values">
-        {stats.histogram.map((c, i) => {
-          const h = c ? Math.max(1, (c / max) * H) : 0;
-          const lo = stats.min + (i * (stats.max - stats.min)) / stats.histogram.length;
-          return (
-            <rect key={i} x={i * bw} y={H - h} width={Math.max(1, bw - 1)} height={h} fill="#6366f1">
-              <title>{`${formatNumber(lo)} …: ${c}`}</title>
-            </rect>
-          );
-        })}
-        <text x={0} y={H + 12} fontSize={10} fill="currentColor">{formatNumber(stats.min)}</text>
-        <text x={W} y={H + 12} fontSize={10} textAnchor="end" fill="currentColor">{formatNumber(stats.max)}</text>
-      </svg>
-    </figure>
-  );
-}
 
 /** tensor_layout and tensor_sparsity are Python literals: show them parsed (never evaluated). */
 function annotationText(key: string, raw: string): string {
