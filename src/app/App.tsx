@@ -11,6 +11,7 @@ import { useLayoutSync } from './useLayout.js';
 import { useCostSync } from './cost/useCost.js';
 import { CostPanel } from './cost/CostPanel.js';
 import { RunPanel } from './run/RunPanel.js';
+import { QuantizerTable } from './edit/QuantizerTable.js';
 import type { OverlayMode } from './store.js';
 import { formatBytes } from './sidebar/format.js';
 
@@ -22,6 +23,7 @@ export function App() {
   const showConstants = useApp((s) => s.showConstants);
   const costPanelOpen = useApp((s) => s.costPanelOpen);
   const runPanelOpen = useApp((s) => s.runPanelOpen);
+  const quantPanelOpen = useApp((s) => s.quantPanelOpen);
   const overlay = useApp((s) => s.overlay);
   const cost = useApp((s) => s.cost);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -110,6 +112,14 @@ export function App() {
               Cost{cost ? ` · ${formatBops(Number(cost.report.total_cost.total_bops))} BOPs` : ''}
             </button>
             <button
+              className={quantPanelOpen ? 'is-active' : ''}
+              onClick={() => useApp.getState().setQuantPanelOpen(!quantPanelOpen)}
+              title="Every quantizer in an editable table, with bulk bit-width changes (Q)"
+              data-testid="quant-panel-button"
+            >
+              Quantizers
+            </button>
+            <button
               className={runPanelOpen ? 'is-active' : ''}
               onClick={() => useApp.getState().setRunPanelOpen(!runPanelOpen)}
               title="Run the model in the browser and compare it with its float twin (R)"
@@ -148,6 +158,7 @@ export function App() {
               </section>
               {costPanelOpen && <CostPanel />}
               {runPanelOpen && <RunPanel />}
+              {quantPanelOpen && <QuantizerTable />}
             </div>
             <Sidebar />
           </>

@@ -85,6 +85,9 @@ export interface AppState {
   discountSparsity: boolean;
   costPanelOpen: boolean;
   runPanelOpen: boolean;
+  quantPanelOpen: boolean;
+  /** the cost of the version that was opened, to show before -> after while editing */
+  baselineCost: CostState | null;
   run: RunState | null;
   overlay: OverlayMode;
   selection: Selection;
@@ -102,6 +105,10 @@ export interface AppState {
   setDiscountSparsity(v: boolean): void;
   setCostPanelOpen(v: boolean): void;
   setRunPanelOpen(v: boolean): void;
+  setQuantPanelOpen(v: boolean): void;
+  setBaselineCost(c: CostState | null): void;
+  /** apply a pure edit to the current model as one undoable step */
+  edit(fn: (m: Model) => Model, label: string): void;
   setRun(r: RunState | null): void;
   setOverlay(m: OverlayMode): void;
   commit(model: Model, label: string): void;
@@ -153,6 +160,8 @@ export const useApp = create<AppState>((set, get) => ({
   discountSparsity: true,
   costPanelOpen: false,
   runPanelOpen: false,
+  quantPanelOpen: false,
+  baselineCost: null,
   run: null,
   overlay: 'none',
   selection: null,
@@ -164,11 +173,23 @@ export const useApp = create<AppState>((set, get) => ({
   sidebarTab: 'model',
   focusRequest: null,
 
-  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, cost: null, costError: null, run: null }),
+  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, cost: null, costError: null, run: null, baselineCost: null }),
   setCost: (cost, costError = null) => set({ cost, costError }),
   setDiscountSparsity: (discountSparsity) => set({ discountSparsity }),
-  setCostPanelOpen: (costPanelOpen) => set(costPanelOpen ? { costPanelOpen, runPanelOpen: false } : { costPanelOpen }),
-  setRunPanelOpen: (runPanelOpen) => set(runPanelOpen ? { runPanelOpen, costPanelOpen: false } : { runPanelOpen }),
+  setCostPanelOpen: (costPanelOpen) => set(costPanelOpen ? { costPanelOpen, runPanelOpen: false, quantPanelOpen: false } : { costPanelOpen }),
+  setRunPanelOpen: (runPanelOpen) => set(runPanelOpen ? { runPanelOpen, costPanelOpen: false, quantPanelOpen: false } : { runPanelOpen }),
+  setQuantPanelOpen: (quantPanelOpen) => set(quantPanelOpen ? { quantPanelOpen, costPanelOpen: false, runPanelOpen: false } : { quantPanelOpen }),
+  setBaselineCost: (baselineCost) => set({ baselineCost }),
+  edit: (fn, label) => {
+    const m = currentModel(get());
+    if (!m) return;
+    try {
+      const next = fn(m);
+      if (next !== m) get().commit(next, label);
+    } catch (e) {
+      get().fail(e);
+    }
+  },
   setRun: (run) => set({ run }),
   setOverlay: (overlay) => set({ overlay }),
   commit: (model, label) => {

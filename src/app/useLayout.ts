@@ -1,8 +1,22 @@
 /** Keeps the laid-out view graph in step with the current model version and view options. */
 import { useEffect } from 'react';
-import { buildViewGraph } from '../core/view/viewGraph.js';
+import { buildViewGraph, type ViewGraph } from '../core/view/viewGraph.js';
 import { currentModel, currentVersionId, layoutKey, useApp } from './store.js';
 import { modelWorker, unwrap } from './workerClient.js';
+
+/** Same boxes (ids and sizes) and the same edges: the old layout still fits. */
+export function sameStructure(a: ViewGraph, b: ViewGraph): boolean {
+  if (a.nodes.length !== b.nodes.length || a.edges.length !== b.edges.length) return false;
+  for (let i = 0; i < a.nodes.length; i++) {
+    const x = a.nodes[i], y = b.nodes[i];
+    if (x.id !== y.id || x.width !== y.width || x.height !== y.height) return false;
+  }
+  for (let i = 0; i < a.edges.length; i++) {
+    const x = a.edges[i], y = b.edges[i];
+    if (x.id !== y.id || x.source !== y.source || x.target !== y.target) return false;
+  }
+  return true;
+}
 
 export function useLayoutSync(): void {
   const versionId = useApp((s) => currentVersionId(s));
@@ -17,6 +31,12 @@ export function useLayoutSync(): void {
     (async () => {
       try {
         const vg = buildViewGraph(model, { showConstants });
+        // An edit that changes labels but not the structure (a new bit width) keeps the positions.
+        const prev = useApp.getState().layout;
+        if (prev && sameStructure(prev.vg, vg)) {
+          useApp.getState().setLayout({ ...prev, key, vg });
+          return;
+        }
         const r = unwrap(await modelWorker().layout(vg));
         if (cancelled) return;
         const pos = new Map<string, { x: number; y: number }>();

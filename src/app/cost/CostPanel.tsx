@@ -39,6 +39,19 @@ export function CostPanel() {
   const [whatIfBits, setWhatIfBits] = useState(4);
   const [whatIf, setWhatIf] = useState<{ key: string; bops: number; memW: number } | null>(null);
   const report = cost?.report;
+  const baseline = useApp((s) => s.baselineCost);
+  // before -> after, while the current version is an edit of the opened one
+  const base = baseline && cost && baseline.key !== cost.key ? baseline.report.total_cost : undefined;
+  const was = (k: string) => {
+    if (!base || !report) return null;
+    const before = Number(base[k]), after = Number(report.total_cost[k]);
+    if (before === after) return <span className="muted small"> (unchanged)</span>;
+    return (
+      <span className={after > before ? 'delta-up' : 'delta-down'} data-testid={`was-${k}`} title="Compared with the model as it was opened">
+        {' '}(was {fmtInt(before)}, {signedPct(after, before)})
+      </span>
+    );
+  };
   const totalBops = Number(report?.total_cost.total_bops ?? 0);
 
   const rows = useMemo(() => {
@@ -84,9 +97,14 @@ export function CostPanel() {
 
   const selectedRow = useRef<HTMLTableRowElement>(null);
   const selectedIndex = selection?.kind === 'node' ? selection.index : undefined;
-  useEffect(() => selectedRow.current?.scrollIntoView({ block: 'nearest' }), [selectedIndex]);
+  // Fix: braces, so the effect returns nothing. Current Chromium's scrollIntoView returns a Promise,
+  // which React then called as the effect's cleanup on the next selection change ("destroy is not a
+  // function"), unmounting the whole app.
+  useEffect(() => {
+    selectedRow.current?.scrollIntoView({ block: 'nearest' });
+  }, [selectedIndex]);
 
-  const base = (doc?.fileName ?? 'model').replace(/\.onnx$/i, '');
+  const fileBase = (doc?.fileName ?? 'model').replace(/\.onnx$/i, '');
   const t = report?.total_cost;
   const paperTotal = report ? report.nodes.reduce((s, c) => s + c.paperBops, 0) : 0;
 
@@ -104,8 +122,8 @@ export function CostPanel() {
           <button className={tab === 'charts' ? 'is-active' : ''} onClick={() => setTab('charts')} data-testid="cost-charts-tab">Charts</button>
         </div>
         <span className="spacer" />
-        <button disabled={!report} data-testid="cost-json" title="The reference's JSON (with the per-op-type and per-node breakdown)" onClick={() => report && download(costJson(report, true) + '\n', `${base}.cost.json`, 'application/json')}>JSON</button>
-        <button disabled={!report} data-testid="cost-csv" title="One row per costed layer" onClick={() => report && download(costCsv(report), `${base}.cost.csv`, 'text/csv')}>CSV</button>
+        <button disabled={!report} data-testid="cost-json" title="The reference's JSON (with the per-op-type and per-node breakdown)" onClick={() => report && download(costJson(report, true) + '\n', `${fileBase}.cost.json`, 'application/json')}>JSON</button>
+        <button disabled={!report} data-testid="cost-csv" title="One row per costed layer" onClick={() => report && download(costCsv(report), `${fileBase}.cost.csv`, 'text/csv')}>CSV</button>
         <button className="icon" title="Close (K)" onClick={() => useApp.getState().setCostPanelOpen(false)}>×</button>
       </div>
       {costError && <p className="error-text">Cost could not be computed: {costError}</p>}
@@ -113,10 +131,10 @@ export function CostPanel() {
       {report && t && (
         <>
           <div className="cost-totals" data-testid="cost-totals">
-            <span title="total_macs"><b data-testid="total-macs">{fmtInt(Number(t.total_macs))}</b> MACs</span>
-            <span title="total_bops"><b data-testid="total-bops">{fmtInt(Number(t.total_bops))}</b> BOPs</span>
-            <span title="total_mem_w_bits / total_mem_w_elems"><b data-testid="total-mem-w">{fmtInt(Number(t.total_mem_w_bits))}</b> weight bits ({fmtBits(Number(t.total_mem_w_bits))}, {fmtInt(Number(t.total_mem_w_elems))} elements)</span>
-            <span title="total_mem_o_bits / total_mem_o_elems"><b data-testid="total-mem-o">{fmtInt(Number(t.total_mem_o_bits))}</b> output bits ({fmtBits(Number(t.total_mem_o_bits))})</span>
+            <span title="total_macs"><b data-testid="total-macs">{fmtInt(Number(t.total_macs))}</b> MACs{was('total_macs')}</span>
+            <span title="total_bops"><b data-testid="total-bops">{fmtInt(Number(t.total_bops))}</b> BOPs{was('total_bops')}</span>
+            <span title="total_mem_w_bits / total_mem_w_elems"><b data-testid="total-mem-w">{fmtInt(Number(t.total_mem_w_bits))}</b> weight bits ({fmtBits(Number(t.total_mem_w_bits))}, {fmtInt(Number(t.total_mem_w_elems))} elements){was('total_mem_w_bits')}</span>
+            <span title="total_mem_o_bits / total_mem_o_elems"><b data-testid="total-mem-o">{fmtInt(Number(t.total_mem_o_bits))}</b> output bits ({fmtBits(Number(t.total_mem_o_bits))}){was('total_mem_o_bits')}</span>
             <span className="muted" title="Sum of the paper formula with accumulator terms over costed layers; not part of the reference output">{fmtSi(paperTotal)} BOPs with accumulators</span>
             {cost && <span className="muted small">{cost.ms.toFixed(0)} ms</span>}
           </div>

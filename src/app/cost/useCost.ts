@@ -11,9 +11,31 @@ export function modelRef(doc: Doc): ModelRef {
   return cur.id === first ? { docId: doc.docId } : { model: cur.value };
 }
 
+/** The cost of the version that was opened (kept while editing, for before -> after). */
+function useBaselineCost(discount: boolean): void {
+  const doc = useApp((s) => s.doc);
+  const docId = doc?.docId;
+  const firstId = doc?.history.versions[0].id;
+  useEffect(() => {
+    if (docId === undefined || firstId === undefined) return;
+    const key = costKey(firstId, discount);
+    if (useApp.getState().baselineCost?.key === key) return;
+    let live = true;
+    const t0 = performance.now();
+    modelWorker()
+      .cost({ docId }, { discountSparsity: discount })
+      .then((r) => live && useApp.getState().setBaselineCost({ key, report: unwrap(r), ms: performance.now() - t0 }))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [docId, firstId, discount]);
+}
+
 export function useCostSync(): void {
   const versionId = useApp((s) => currentVersionId(s));
   const discount = useApp((s) => s.discountSparsity);
+  useBaselineCost(discount);
   useEffect(() => {
     const st = useApp.getState();
     if (!st.doc || !currentModel(st)) return;

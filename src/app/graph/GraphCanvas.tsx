@@ -7,6 +7,7 @@
 import { ReactFlow, ReactFlowProvider, useReactFlow, type Viewport as RFViewport } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { currentModel, useApp, type LayoutState } from '../store.js';
+import { editedNodes } from '../../core/ir/diff.js';
 import { buildSpatialIndex, distanceToRoute, drawGraph, visibleNodes, type Viewport } from './drawGraph.js';
 import { Minimap } from './Minimap.js';
 import { nodeTypes, type ViewRFNode } from './NodeViews.js';
@@ -121,6 +122,20 @@ function Inner() {
     return { colors, low: '0', high: max.toLocaleString('en-US'), label: `share of ${OVERLAY_LABEL[overlayMode]} (costed layers; others grey)` };
   }, [layout, cost, overlayMode, run]);
 
+  // Nodes edited since the model was opened get a marker.
+  const model = useApp((s) => currentModel(s));
+  const edited = useMemo(() => {
+    if (!layout || !doc || !model) return new Set<string>();
+    const first = doc.history.versions[0].value;
+    if (first === model) return new Set<string>();
+    const ids = new Set<string>();
+    for (const i of editedNodes(first, model)) {
+      const id = layout.vg.nodeIdOf.get(i);
+      if (id) ids.add(id);
+    }
+    return ids;
+  }, [layout, doc, model]);
+
   const selectedNodeId = useMemo(() => {
     if (!layout || !selection) return undefined;
     if (selection.kind === 'node') return layout.vg.nodeIdOf.get(selection.index);
@@ -147,13 +162,14 @@ function Inner() {
       const vn = layout.vg.nodes[i];
       const sel = vn.id === selectedNodeId || (selectedTensor !== undefined && vn.tensor === selectedTensor);
       const overlayColor = overlay ? overlay.colors.get(vn.id) ?? 'none' : undefined;
+      const isEdited = edited.has(vn.id);
       const cached = nodeCache.current.get(vn.id);
-      if (cached && cached.data.selected === sel && cached.data.overlayColor === overlayColor) return cached;
+      if (cached && cached.data.selected === sel && cached.data.overlayColor === overlayColor && cached.data.edited === isEdited && cached.data.vn === vn) return cached;
       const node: ViewRFNode = {
         id: vn.id,
         type: vn.kind === 'op' ? 'op' : 'io',
         position: layout.pos.get(vn.id)!,
-        data: { vn, selected: sel, overlayColor },
+        data: { vn, selected: sel, overlayColor, edited: isEdited },
         width: vn.width,
         height: vn.height,
         draggable: false,
@@ -163,7 +179,7 @@ function Inner() {
       nodeCache.current.set(vn.id, node);
       return node;
     });
-  }, [layout, detailed, visible, selectedNodeId, selectedTensor, overlay]);
+  }, [layout, detailed, visible, selectedNodeId, selectedTensor, overlay, edited]);
 
   // Canvas redraw on every viewport or selection change, once per frame.
   useEffect(() => {
@@ -176,13 +192,13 @@ function Inner() {
     }
     const id = requestAnimationFrame(() => {
       const ctx = c.getContext('2d');
-      if (ctx) drawGraph(ctx, layout, spatial, vp, { width: size.w, height: size.h, dpr, drawNodes: !detailed, selectedNodeId, selectedTensor, dark, nodeColors: overlay?.colors });
+      if (ctx) drawGraph(ctx, layout, spatial, vp, { width: size.w, height: size.h, dpr, drawNodes: !detailed, selectedNodeId, selectedTensor, dark, nodeColors: overlay?.colors, edited });
       // For benchmarks and tests: when the current layout was first painted.
       const w = window as unknown as { __qonnxFrame?: { key: string; at: number } };
       if (w.__qonnxFrame?.key !== layout.key) w.__qonnxFrame = { key: layout.key, at: performance.now() };
     });
     return () => cancelAnimationFrame(id);
-  }, [layout, spatial, vp, size, detailed, selectedNodeId, selectedTensor, dark, overlay]);
+  }, [layout, spatial, vp, size, detailed, selectedNodeId, selectedTensor, dark, overlay, edited]);
 
   // Centre on a requested node.
   useEffect(() => {

@@ -6,13 +6,13 @@ import { CATEGORY_COLOR } from './palette.js';
 import { useApp } from '../store.js';
 
 /** overlayColor: undefined = no overlay; 'none' = overlay on but this node has no cost */
-export type ViewNodeData = { vn: ViewNode; selected: boolean; overlayColor?: string };
+export type ViewNodeData = { vn: ViewNode; selected: boolean; overlayColor?: string; edited?: boolean };
 export type ViewRFNode = RFNode<ViewNodeData, 'op' | 'io'>;
 
 const hidden = { opacity: 0, pointerEvents: 'none' as const };
 
 function OpNodeImpl({ data }: NodeProps<ViewRFNode>) {
-  const { vn, selected, overlayColor } = data;
+  const { vn, selected, overlayColor, edited } = data;
   const color = CATEGORY_COLOR[vn.category];
   const overlayClass = overlayColor === undefined ? '' : overlayColor === 'none' ? ' is-dimmed' : ' has-overlay';
   return (
@@ -25,7 +25,7 @@ function OpNodeImpl({ data }: NodeProps<ViewRFNode>) {
     >
       <Handle type="target" position={Position.Top} style={hidden} isConnectable={false} />
       <div className="gnode-head">
-        <span className="gnode-op-name">{vn.title}</span>
+        <span className="gnode-op-name">{edited ? <span className="edited-dot" title="Edited since the model was opened" data-testid="edited-marker">●</span> : null}{vn.title}</span>
         {vn.badge ? <span className="gnode-badge">{vn.badge}</span> : null}
       </div>
       {vn.subtitle ? <div className="gnode-sub">{vn.subtitle}</div> : null}

@@ -67,6 +67,8 @@ export interface DrawOptions {
   dark?: boolean;
   /** overlay colours by view node id; nodes without one are drawn grey while it is set */
   nodeColors?: Map<string, string>;
+  /** ids of nodes edited since the model was opened (marked with a dot) */
+  edited?: Set<string>;
 }
 
 export function drawGraph(ctx: CanvasRenderingContext2D, l: LayoutState, s: SpatialIndex, vp: Viewport, o: DrawOptions): void {
@@ -156,6 +158,19 @@ export function drawGraph(ctx: CanvasRenderingContext2D, l: LayoutState, s: Spat
       ctx.rect(p.x, p.y, n.width, n.height);
     }
     ctx.fillStyle = color;
+    ctx.fill();
+  }
+  if (o.edited?.size) {
+    ctx.fillStyle = '#f59e0b';
+    ctx.beginPath();
+    for (const i of vis) {
+      const n = l.vg.nodes[i];
+      if (!o.edited.has(n.id)) continue;
+      const p = l.pos.get(n.id)!;
+      const r = Math.max(6, 5 * px);
+      ctx.moveTo(p.x + n.width + r, p.y);
+      ctx.arc(p.x + n.width, p.y, r, 0, Math.PI * 2);
+    }
     ctx.fill();
   }
   if (o.selectedNodeId) {

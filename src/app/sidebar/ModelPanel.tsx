@@ -96,6 +96,18 @@ export function ModelPanel() {
           </tbody></table>
         </section>
       )}
+      <section>
+        <h3>History ({doc.history.versions.length} version{doc.history.versions.length === 1 ? '' : 's'})</h3>
+        <ol className="history" data-testid="history">
+          {doc.history.versions.map((v, i) => (
+            <li key={v.id} className={i === doc.history.cursor ? 'is-current' : i > doc.history.cursor ? 'is-redo' : ''}>
+              <button className="linklike" onClick={() => useApp.getState().jump(i)} title={i === doc.history.cursor ? 'Current version' : 'Go back to this version (undoable)'}>
+                {v.label}
+              </button>
+            </li>
+          ))}
+        </ol>
+      </section>
       {doc.timings && (
         <p className="muted small">Read {doc.timings.read?.toFixed(0)} ms · decode {doc.timings.decode?.toFixed(0)} ms · check {doc.timings.check?.toFixed(0)} ms</p>
       )}

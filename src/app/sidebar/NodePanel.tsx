@@ -6,6 +6,7 @@ import { resolveCustomOp } from '../../core/qonnx/registry.js';
 import { currentModel, useApp } from '../store.js';
 import { ATTR_TYPE_NAMES, attrType, attrValueText } from './format.js';
 import { TensorLink } from './TensorLink.js';
+import { PrecisionForm } from '../edit/PrecisionForm.js';
 
 export function NodePanel({ index }: { index: number }) {
   const model = useApp((s) => currentModel(s))!;
@@ -38,6 +39,7 @@ export function NodePanel({ index }: { index: number }) {
         <tr><th>Index</th><td>#{index}</td></tr>
         {detail && <tr><th>Quantizer</th><td data-testid="quantizer-detail">{badge} · {detail}</td></tr>}
       </tbody></table>
+      <PrecisionForm index={index} />
       {def && (
         <section data-testid="op-doc">
           <h3>{def.opType} v{def.sinceVersion} · what it computes</h3>
