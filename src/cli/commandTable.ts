@@ -2,12 +2,13 @@
 import type { CliCommand } from './command.js';
 import { costCommand } from './commands/cost.js';
 import { execCommand } from './commands/exec.js';
+import { transformCommand } from './commands/transform.js';
 import { datatypesCommand, shapesCommand } from './commands/datatypes.js';
 import { infoCommand } from './commands/info.js';
 import { roundtripCommand } from './commands/roundtrip.js';
 import { validateCommand } from './commands/validate.js';
 
-export const COMMANDS: readonly CliCommand[] = [infoCommand, validateCommand, roundtripCommand, shapesCommand, datatypesCommand, costCommand, execCommand];
+export const COMMANDS: readonly CliCommand[] = [infoCommand, validateCommand, roundtripCommand, shapesCommand, datatypesCommand, costCommand, execCommand, transformCommand];
 
 export function findCommand(name: string): CliCommand | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -57,10 +57,17 @@ export function diffModels(a: Model, b: Model): ModelDiff {
   const ia = indexGraph(a.graph ?? {}), ib = indexGraph(b.graph ?? {});
   const keyA = new Map<string, number>();
   ia.nodes.forEach((n, i) => keyA.set(nodeKey(n, i), i));
+  // nodes renamed by a pass are still the same node when they produce the same first output
+  const outA = new Map<string, number>();
+  ia.nodes.forEach((n, i) => n.output?.[0] && outA.set(n.output[0], i));
   const matched = new Set<number>();
   const diff: ModelDiff = { added: [], removed: [], changed: [], precision: [], initializersAdded: [], initializersRemoved: [] };
   ib.nodes.forEach((nb, j) => {
-    const i = keyA.get(nodeKey(nb, j));
+    let i = keyA.get(nodeKey(nb, j));
+    if (i === undefined || matched.has(i)) {
+      const byOut = nb.output?.[0] ? outA.get(nb.output[0]) : undefined;
+      i = byOut !== undefined && !matched.has(byOut) && ia.nodes[byOut].opType === nb.opType ? byOut : undefined;
+    }
     if (i === undefined) {
       diff.added.push({ b: j, name: nb.name ?? '', opType: nb.opType ?? '' });
       return;
@@ -69,6 +76,7 @@ export function diffModels(a: Model, b: Model): ModelDiff {
     const na = ia.nodes[i];
     if (na === nb && (nb.input ?? []).every((t) => ia.initializer.get(t) === ib.initializer.get(t))) return;
     const what: string[] = [];
+    if ((na.name ?? '') !== (nb.name ?? '')) what.push(`renamed from ${na.name || '(unnamed)'}`);
     if (na.opType !== nb.opType || na.domain !== nb.domain) what.push(`op ${na.opType} → ${nb.opType}`);
     if ((na.input ?? []).join('\u0000') !== (nb.input ?? []).join('\u0000')) what.push('inputs');
     if ((na.output ?? []).join('\u0000') !== (nb.output ?? []).join('\u0000')) what.push('outputs');
