@@ -11,7 +11,7 @@ import { isExternal, tensorValues } from '../onnx/tensorData.js';
 import { annotateDatatypes, giveUniqueNodeNames, giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from '../passes/cleanupPasses.js';
 import { foldConstants } from '../passes/foldConstants.js';
 import { toFixpoint } from '../passes/pass.js';
-import { FLOAT32, parseDataType, type DataType } from '../qonnx/datatypes.js';
+import { FLOAT32, parseDataType, tryParseDataType, type DataType } from '../qonnx/datatypes.js';
 import { inferDatatypes } from './datatypeInference.js';
 import { inferShapes, attrMap } from './shapeInference.js';
 import { pyJson, type PyValue } from './pyJson.js';
@@ -79,6 +79,16 @@ export function preprocessForCost(model: Model): Model {
   return m;
 }
 
+/** The finn_datatype annotations as written in the model (what the reference's get_tensor_datatype reads). */
+function annotatedDatatypes(idx: ReturnType<typeof indexGraph>): Map<string, DataType> {
+  const types = new Map<string, DataType>();
+  for (const [t, kv] of idx.annotation) {
+    const dt = tryParseDataType(kv.get('finn_datatype'));
+    if (dt) types.set(t, dt);
+  }
+  return types;
+}
+
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
 function density(model: Model, name: string): number {
@@ -102,8 +112,11 @@ export function inferenceCost(model: Model, opts: CostOptions = {}): CostReport 
   let m = opts.preprocess === false ? model : preprocessForCost(model);
   m = giveUniqueNodeNames.run(m, {}).model;
   const shapes = inferShapes(m).tensors;
-  const types = inferDatatypes(m, { allowScaledInt: true }).types;
   const idx = indexGraph(m.graph ?? {});
+  // Fix: without preprocessing the reference runs no datatype inference; it reads each tensor's
+  // finn_datatype annotation (model.get_tensor_datatype), FLOAT32 when there is none. Inferring here
+  // turned unannotated Quant outputs into INT2 etc. and so gave numbers the reference never prints.
+  const types = opts.preprocess === false ? annotatedDatatypes(idx) : inferDatatypes(m, { allowScaledInt: true }).types;
   const dtOf = (t: string | undefined): DataType => (t ? types.get(t) ?? FLOAT32 : FLOAT32);
   const shapeOf = (t: string | undefined, what: string, n: Node): number[] => {
     const s = t ? shapes.get(t)?.shape : null;

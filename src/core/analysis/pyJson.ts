@@ -61,7 +61,21 @@ export function pyJson(v: PyValue, indent = 2, level = 0): string {
     if (!v.length) return '[]';
     return `[\n${v.map((x) => pad + pyJson(x, indent, level + 1)).join(',\n')}\n${end}]`;
   }
-  const keys = Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = Object.keys(v).sort(byCodePoint);
   if (!keys.length) return '{}';
   return `{\n${keys.map((k) => `${pad}${pyString(k)}: ${pyJson(v[k], indent, level + 1)}`).join(',\n')}\n${end}}`;
+}
+
+/**
+ * Fix: Python sorts str keys by code point; JS `<` compares UTF-16 code units, which puts characters
+ * above U+FFFF (stored as surrogates 0xD800-0xDFFF) before U+E000-U+FFFF. Compare code points instead.
+ */
+function byCodePoint(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!, y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++; // both hold the same surrogate pair
+  }
+  return a.length - b.length;
 }

@@ -9,7 +9,7 @@ import { renameTensors } from './renameTensor.js';
 export const removeUnusedTensors: Pass = {
   id: 'remove-unused-tensors',
   title: 'Remove unused tensors',
-  summary: 'Drop initializers and value_info that no node or graph output uses',
+  summary: 'Drop initializers, value_info and annotations that no node or graph output uses',
   run(model) {
     const g = model.graph ?? {};
     const used = new Set<string>();
@@ -20,8 +20,11 @@ export const removeUnusedTensors: Pass = {
     for (const o of g.output ?? []) used.add(o.name ?? '');
     const inits = (g.initializer ?? []).filter((t) => used.has(t.name ?? ''));
     const vis = (g.valueInfo ?? []).filter((v) => used.has(v.name ?? ''));
-    const modified = inits.length !== (g.initializer?.length ?? 0) || vis.length !== (g.valueInfo?.length ?? 0);
-    return modified ? { model: { ...model, graph: { ...g, initializer: inits, valueInfo: vis } }, modified } : { model, modified: false };
+    // Fix: annotations of tensors that no longer exist go too, as in the reference; a stale
+    // finn_datatype would otherwise attach itself to a later tensor that reuses the name.
+    const anns = (g.quantizationAnnotation ?? []).filter((a) => used.has(a.tensorName ?? ''));
+    const modified = inits.length !== (g.initializer?.length ?? 0) || vis.length !== (g.valueInfo?.length ?? 0) || anns.length !== (g.quantizationAnnotation?.length ?? 0);
+    return modified ? { model: { ...model, graph: { ...g, initializer: inits, valueInfo: vis, ...(g.quantizationAnnotation ? { quantizationAnnotation: anns } : {}) } }, modified } : { model, modified: false };
   },
 };
 
@@ -61,26 +64,35 @@ export const giveUniqueNodeNames: Pass = {
 export const giveReadableTensorNames: Pass = {
   id: 'give-readable-tensor-names',
   title: 'Readable tensor names',
-  summary: 'Name tensors after their node: <node>_out<i>, <node>_param<i>, global_in, global_out',
+  summary: 'Name tensors after their node: <node>_out<i>, <node>_param<j>, global_in, global_out',
   run(model) {
     const g = model.graph ?? {};
     const idx = indexGraph(g);
+    // Fix: names and precedence as in the reference (GiveReadableTensorNames): per node in graph
+    // order its outputs become <node>_out<i> and its initializer inputs <node>_param<j>, where j
+    // counts initializer inputs only (BatchNormalization's scale is _param0, not _param1); a tensor
+    // named twice (an initializer read by two nodes) keeps the last name; then graph inputs become
+    // global_in, global_in_1, ... and graph outputs global_out, global_out_1, ...
     const renames = new Map<string, string>();
-    const taken = new Set<string>();
     const propose = (from: string, to: string) => {
-      if (!from || renames.has(from) || from === to || taken.has(to)) return;
-      renames.set(from, to);
-      taken.add(to);
+      if (from) renames.set(from, to);
     };
-    const outs = g.output ?? [];
-    const ins = (g.input ?? []).filter((i) => !idx.initializer.has(i.name ?? ''));
-    ins.forEach((i, k) => propose(i.name ?? '', ins.length === 1 ? 'global_in' : `global_in_${k}`));
-    outs.forEach((o, k) => propose(o.name ?? '', outs.length === 1 ? 'global_out' : `global_out_${k}`));
     for (const n of idx.nodes) {
       (n.output ?? []).forEach((t, k) => propose(t, `${n.name}_out${k}`));
-      (n.input ?? []).forEach((t, k) => {
-        if (idx.initializer.has(t)) propose(t, `${n.name}_param${k}`);
-      });
+      let j = 0;
+      for (const t of n.input ?? []) if (idx.initializer.has(t)) propose(t, `${n.name}_param${j++}`);
+    }
+    const outs = g.output ?? [];
+    const ins = (g.input ?? []).filter((i) => !idx.initializer.has(i.name ?? ''));
+    ins.forEach((i, k) => propose(i.name ?? '', k === 0 ? 'global_in' : `global_in_${k}`));
+    outs.forEach((o, k) => propose(o.name ?? '', k === 0 ? 'global_out' : `global_out_${k}`));
+    // (Graph inputs that are initializers are not counted: they keep their _param name. The reference
+    // meets none, since RemoveStaticGraphInputs runs first.)
+    const target = new Set<string>();
+    for (const [from, to] of [...renames]) {
+      // duplicate node names would give two tensors one name: keep the first, leave the other alone
+      if (from === to || target.has(to)) renames.delete(from);
+      target.add(to);
     }
     // a proposed name that is already some other tensor's current name would collide
     const existing = new Set<string>();
@@ -108,6 +120,7 @@ export const giveUniqueParameterTensors: Pass = {
       return n;
     };
     const newInits = [...(g.initializer ?? [])];
+    const newAnns = [...(g.quantizationAnnotation ?? [])];
     let modified = false;
     const node = (g.node ?? []).map((n) => {
       let changed = false;
@@ -119,6 +132,11 @@ export const giveUniqueParameterTensors: Pass = {
         }
         const copy = fresh(t);
         newInits.push({ ...idx.initializer.get(t)!, name: copy });
+        // Fix: the copy keeps the original's finn_datatype, as the reference does
+        // (set_tensor_datatype(new, get_tensor_datatype(old))); without it a shared INT4 weight
+        // became FLOAT32 for every use but the first, and so did that layer's cost keys.
+        const dt = idx.annotation.get(t)?.get('finn_datatype');
+        if (dt !== undefined) newAnns.push({ tensorName: copy, quantParameterTensorNames: [{ key: 'finn_datatype', value: dt }] });
         changed = true;
         return copy;
       });
@@ -126,7 +144,7 @@ export const giveUniqueParameterTensors: Pass = {
       modified = true;
       return { ...n, input };
     });
-    return modified ? { model: { ...model, graph: { ...g, node, initializer: newInits } }, modified } : { model, modified: false };
+    return modified ? { model: { ...model, graph: { ...g, node, initializer: newInits, quantizationAnnotation: newAnns } }, modified } : { model, modified: false };
   },
 };
 

@@ -1,0 +1,148 @@
+/**
+ * The constant evaluator used by constant folding: shape ops (numpy / ONNX semantics worked out by
+ * hand) and broadcasting arithmetic in float32.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Node } from '../ir/types.js';
+import type { AttrValue } from '../qonnx/opTypes.js';
+import { evalConstOp } from './constKernels.js';
+import { BOOL, FLOAT, INT64, type ConstTensor } from './constTensor.js';
+
+const t = (shape: number[], data: number[], dataType = FLOAT): ConstTensor => ({ dataType, shape, data: Float64Array.from(dataType === FLOAT ? data.map(Math.fround) : data) });
+const iota = (shape: number[], dataType = FLOAT) => t(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i), dataType);
+const ev = (op: string, ins: (ConstTensor | undefined)[], attrs: Record<string, AttrValue> = {}) => {
+  const n: Node = { opType: op, input: ins.map((_, i) => `i${i}`), output: ['o'] };
+  const r = evalConstOp(n, ins, attrs);
+  return r?.[0];
+};
+const plain = (c: ConstTensor | undefined) => c && { shape: c.shape, data: Array.from(c.data), dataType: c.dataType };
+
+describe('Transpose', () => {
+  it('2-D with perm [1, 0]', () => {
+    // [[0,1,2],[3,4,5]] -> [[0,3],[1,4],[2,5]]
+    expect(plain(ev('Transpose', [iota([2, 3])], { perm: [1, 0] }))).toEqual({ shape: [3, 2], data: [0, 3, 1, 4, 2, 5], dataType: FLOAT });
+  });
+
+  it('3-D with perm [2, 0, 1]: out[k][i][j] = x[i][j][k]', () => {
+    // x [2,2,3], x[i][j][k] = 6i + 3j + k
+    const r = ev('Transpose', [iota([2, 2, 3])], { perm: [2, 0, 1] })!;
+    expect(r.shape).toEqual([3, 2, 2]);
+    const want: number[] = [];
+    for (let k = 0; k < 3; k++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) want.push(6 * i + 3 * j + k);
+    expect(Array.from(r.data)).toEqual(want);
+  });
+
+  it('no perm reverses the axes', () => {
+    expect(plain(ev('Transpose', [iota([2, 3])]))).toEqual({ shape: [3, 2], data: [0, 3, 1, 4, 2, 5], dataType: FLOAT });
+  });
+});
+
+describe('Reshape', () => {
+  it('-1 takes the rest, 0 copies the input dimension', () => {
+    expect(ev('Reshape', [iota([2, 3, 4]), t([2], [0, -1], INT64)])!.shape).toEqual([2, 12]);
+    // 0 copies x's dimension 2 (4); -1 = 24 / (2 * 4) = 3
+    expect(ev('Reshape', [iota([2, 3, 4]), t([3], [-1, 2, 0], INT64)])!.shape).toEqual([3, 2, 4]);
+    expect(Array.from(ev('Reshape', [iota([2, 3]), t([1], [-1], INT64)])!.data)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('allowzero = 1 keeps a literal 0; a size mismatch is not folded', () => {
+    expect(ev('Reshape', [iota([0, 3]), t([2], [3, 0], INT64)], { allowzero: 1 })!.shape).toEqual([3, 0]);
+    expect(ev('Reshape', [iota([2, 3]), t([2], [4, 2], INT64)])).toBeUndefined();
+  });
+});
+
+describe('Concat', () => {
+  it('along axis 1, and the same with axis -1', () => {
+    // [[0],[1]] ++ [[10,11],[12,13]] -> [[0,10,11],[1,12,13]]
+    const a = t([2, 1], [0, 1]), b = t([2, 2], [10, 11, 12, 13]);
+    expect(plain(ev('Concat', [a, b], { axis: 1 }))).toEqual({ shape: [2, 3], data: [0, 10, 11, 1, 12, 13], dataType: FLOAT });
+    expect(plain(ev('Concat', [a, b], { axis: -1 }))).toEqual({ shape: [2, 3], data: [0, 10, 11, 1, 12, 13], dataType: FLOAT });
+  });
+
+  it('1-D int64 shape pieces along axis 0', () => {
+    expect(plain(ev('Concat', [t([1], [1], INT64), t([1], [-1], INT64), t([2], [3, 4], INT64)], { axis: 0 }))).toEqual({ shape: [4], data: [1, -1, 3, 4], dataType: INT64 });
+  });
+});
+
+describe('Gather', () => {
+  it('axis 0 with negative indices counts from the end', () => {
+    // rows of [[0,1],[2,3],[4,5]]: [-1, 0] -> [[4,5],[0,1]]
+    expect(plain(ev('Gather', [iota([3, 2]), t([2], [-1, 0], INT64)], { axis: 0 }))).toEqual({ shape: [2, 2], data: [4, 5, 0, 1], dataType: FLOAT });
+  });
+
+  it('axis 1, and a scalar index drops the axis', () => {
+    // columns of [[0,1,2],[3,4,5]]: [2, -3] -> [[2,0],[5,3]]
+    expect(plain(ev('Gather', [iota([2, 3]), t([2], [2, -3], INT64)], { axis: 1 }))).toEqual({ shape: [2, 2], data: [2, 0, 5, 3], dataType: FLOAT });
+    expect(plain(ev('Gather', [t([4], [7, 8, 9, 10], INT64), t([], [-2], INT64)]))).toEqual({ shape: [], data: [9], dataType: INT64 });
+  });
+});
+
+describe('Unsqueeze and Squeeze', () => {
+  it('Unsqueeze with axes as attribute (opset < 13) or input (13+), negative axes against the output rank', () => {
+    expect(ev('Unsqueeze', [iota([3])], { axes: [0] })!.shape).toEqual([1, 3]);
+    expect(ev('Unsqueeze', [iota([3]), t([2], [0, 2], INT64)])!.shape).toEqual([1, 3, 1]);
+    expect(ev('Unsqueeze', [iota([2, 3]), t([1], [-1], INT64)])!.shape).toEqual([2, 3, 1]);
+    expect(ev('Unsqueeze', [t([], [5], INT64)], { axes: [0] })!.shape).toEqual([1]);
+  });
+
+  it('Squeeze given axes, or every 1 without', () => {
+    expect(ev('Squeeze', [iota([1, 3, 1, 2]), t([1], [-2], INT64)])!.shape).toEqual([1, 3, 2]);
+    expect(ev('Squeeze', [iota([1, 3, 1, 2])], { axes: [0] })!.shape).toEqual([3, 1, 2]);
+    expect(ev('Squeeze', [iota([1, 3, 1, 2])])!.shape).toEqual([3, 2]);
+  });
+});
+
+describe('arithmetic with numpy broadcasting, in float32', () => {
+  it('[2,3] + [3] adds the row to every row', () => {
+    expect(plain(ev('Add', [iota([2, 3]), t([3], [10, 20, 30])]))).toEqual({ shape: [2, 3], data: [10, 21, 32, 13, 24, 35], dataType: FLOAT });
+  });
+
+  it('[2,1] * [1,3] is the outer product', () => {
+    expect(plain(ev('Mul', [t([2, 1], [1, 2]), t([1, 3], [3, 4, 5])]))).toEqual({ shape: [2, 3], data: [3, 4, 5, 6, 8, 10], dataType: FLOAT });
+  });
+
+  it('a scalar broadcasts against anything; Sub and Div keep the order', () => {
+    expect(plain(ev('Sub', [t([], [1]), t([2, 2], [1, 2, 3, 4])]))).toEqual({ shape: [2, 2], data: [0, -1, -2, -3], dataType: FLOAT });
+    expect(plain(ev('Div', [t([3], [1, 2, 3]), t([], [4])]))).toEqual({ shape: [3], data: [0.25, 0.5, 0.75], dataType: FLOAT });
+  });
+
+  it('each step rounds to float32, as numpy float32 does', () => {
+    // float32(0.1) + float32(0.2) = 0.30000001192092896 (float64 would give 0.30000000447034836)
+    expect(Array.from(ev('Add', [t([1], [0.1]), t([1], [0.2])])!.data)).toEqual([0.30000001192092896]);
+    // float32(1/3) in float32
+    expect(Array.from(ev('Div', [t([1], [1]), t([1], [3])])!.data)).toEqual([Math.fround(1 / 3)]);
+    // 16777216 + 1 is not representable in float32
+    expect(Array.from(ev('Add', [t([1], [16777216]), t([1], [1])])!.data)).toEqual([16777216]);
+  });
+
+  it('integer tensors stay exact integers', () => {
+    expect(plain(ev('Mul', [t([2], [16777217, 3], INT64), t([], [1], INT64)]))).toEqual({ shape: [2], data: [16777217, 3], dataType: INT64 });
+    expect(Array.from(ev('Div', [t([1], [7], INT64), t([1], [2], INT64)])!.data)).toEqual([3]);
+  });
+
+  it('Equal gives booleans', () => {
+    expect(plain(ev('Equal', [t([3], [1, 2, 3], INT64), t([1], [2], INT64)]))).toEqual({ shape: [3], data: [0, 1, 0], dataType: BOOL });
+  });
+
+  it('shapes that do not broadcast are not folded', () => {
+    expect(ev('Add', [iota([2, 3]), iota([2])])).toBeUndefined();
+  });
+});
+
+describe('other ops', () => {
+  it('Cast to int64 truncates toward zero', () => {
+    expect(plain(ev('Cast', [t([3], [2.7, -2.7, 0.5])], { to: INT64 }))).toEqual({ shape: [3], data: [2, -2, 0], dataType: INT64 });
+  });
+
+  it('Shape, Flatten, Identity', () => {
+    expect(plain(ev('Shape', [iota([2, 3, 4])]))).toEqual({ shape: [3], data: [2, 3, 4], dataType: INT64 });
+    expect(ev('Flatten', [iota([2, 3, 4])], { axis: 2 })!.shape).toEqual([6, 4]);
+    expect(ev('Flatten', [iota([2, 3, 4])])!.shape).toEqual([2, 12]);
+    expect(plain(ev('Identity', [t([2], [1, 2])]))).toEqual({ shape: [2], data: [1, 2], dataType: FLOAT });
+  });
+
+  it('an op it does not cover gives undefined', () => {
+    expect(ev('Softmax', [iota([3])])).toBeUndefined();
+    expect(ev('MatMul', [iota([2, 2]), iota([2, 2])])).toBeUndefined();
+  });
+});
