@@ -12,6 +12,8 @@ import { useCostSync } from './cost/useCost.js';
 import { CostPanel } from './cost/CostPanel.js';
 import { RunPanel } from './run/RunPanel.js';
 import { QuantizerTable } from './edit/QuantizerTable.js';
+import { TransformDialog } from './edit/TransformDialog.js';
+import { CompareDialog } from './edit/CompareDialog.js';
 import type { OverlayMode } from './store.js';
 import { formatBytes } from './sidebar/format.js';
 
@@ -24,6 +26,7 @@ export function App() {
   const costPanelOpen = useApp((s) => s.costPanelOpen);
   const runPanelOpen = useApp((s) => s.runPanelOpen);
   const quantPanelOpen = useApp((s) => s.quantPanelOpen);
+  const dialog = useApp((s) => s.dialog);
   const overlay = useApp((s) => s.overlay);
   const cost = useApp((s) => s.cost);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -111,6 +114,12 @@ export function App() {
             >
               Cost{cost ? ` · ${formatBops(Number(cost.report.total_cost.total_bops))} BOPs` : ''}
             </button>
+            <button onClick={() => useApp.getState().setDialog('transform')} title="Transformations: cleanup, fold constants, QCDQ, channels-last, pruning… (T)" data-testid="transform-button">
+              Transform
+            </button>
+            <button onClick={() => useApp.getState().setDialog('compare')} title="Compare with the opened version or another file" data-testid="compare-button">
+              Compare
+            </button>
             <button
               className={quantPanelOpen ? 'is-active' : ''}
               onClick={() => useApp.getState().setQuantPanelOpen(!quantPanelOpen)}
@@ -172,6 +181,8 @@ export function App() {
             <div className="muted small">{formatBytes(loading.done)}{loading.total ? ` of ${formatBytes(loading.total)}` : ''}</div>
           </div>
         )}
+        {dialog === 'transform' && <TransformDialog onClose={() => useApp.getState().setDialog(null)} />}
+        {dialog === 'compare' && <CompareDialog onClose={() => useApp.getState().setDialog(null)} />}
         {dragging && <div className="dropzone">Drop an .onnx model (and its external data files)</div>}
       </main>
     </div>

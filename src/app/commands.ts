@@ -117,8 +117,21 @@ export const COMMANDS: Command[] = [
     enabled: hasModel,
     run: () => useApp.getState().setQuantPanelOpen(!useApp.getState().quantPanelOpen),
   },
+  { id: 'transform', title: 'Transformations…', keys: ['T'], group: 'edit', enabled: hasModel, run: () => useApp.getState().setDialog('transform') },
+  { id: 'compare', title: 'Compare with the opened version or another file…', group: 'edit', enabled: hasModel, run: () => useApp.getState().setDialog('compare') },
   { id: 'model-info', title: 'Show model properties', keys: ['M'], group: 'view', enabled: hasModel, run: () => useApp.getState().select(null) },
-  { id: 'deselect', title: 'Clear selection', keys: ['Escape'], group: 'view', run: () => { useApp.getState().setSearchOpen(false); useApp.getState().select(null); } },
+  {
+    id: 'deselect',
+    title: 'Close the dialog or search, clear the selection',
+    keys: ['Escape'],
+    group: 'view',
+    run: () => {
+      const st = useApp.getState();
+      if (st.dialog) st.setDialog(null);
+      else if (st.searchOpen) st.setSearchOpen(false);
+      else st.select(null);
+    },
+  },
   { id: 'shortcuts', title: 'Keyboard shortcuts', keys: ['?'], group: 'help', run: () => useApp.getState().notify({ kind: 'info', message: shortcutText() }) },
 ];
 

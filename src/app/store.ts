@@ -86,6 +86,7 @@ export interface AppState {
   costPanelOpen: boolean;
   runPanelOpen: boolean;
   quantPanelOpen: boolean;
+  dialog: 'transform' | 'compare' | null;
   /** the cost of the version that was opened, to show before -> after while editing */
   baselineCost: CostState | null;
   run: RunState | null;
@@ -106,6 +107,7 @@ export interface AppState {
   setCostPanelOpen(v: boolean): void;
   setRunPanelOpen(v: boolean): void;
   setQuantPanelOpen(v: boolean): void;
+  setDialog(d: AppState['dialog']): void;
   setBaselineCost(c: CostState | null): void;
   /** apply a pure edit to the current model as one undoable step */
   edit(fn: (m: Model) => Model, label: string): void;
@@ -161,6 +163,7 @@ export const useApp = create<AppState>((set, get) => ({
   costPanelOpen: false,
   runPanelOpen: false,
   quantPanelOpen: false,
+  dialog: null,
   baselineCost: null,
   run: null,
   overlay: 'none',
@@ -180,6 +183,7 @@ export const useApp = create<AppState>((set, get) => ({
   setRunPanelOpen: (runPanelOpen) => set(runPanelOpen ? { runPanelOpen, costPanelOpen: false, quantPanelOpen: false } : { runPanelOpen }),
   setQuantPanelOpen: (quantPanelOpen) => set(quantPanelOpen ? { quantPanelOpen, costPanelOpen: false, runPanelOpen: false } : { quantPanelOpen }),
   setBaselineCost: (baselineCost) => set({ baselineCost }),
+  setDialog: (dialog) => set({ dialog }),
   edit: (fn, label) => {
     const m = currentModel(get());
     if (!m) return;

@@ -11,6 +11,8 @@ import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
 import { layeredLayout } from '../core/layout/layered.js';
 import { withAllQuantBits } from '../core/ir/quantEdit.js';
+import { applyTransform } from '../core/passes/apply.js';
+import { diffModels, type ModelDiff } from '../core/ir/diff.js';
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { RunStore, type RunSummary, type TensorError } from '../core/exec/runs.js';
@@ -247,6 +249,26 @@ const api = {
   compareRuns(refRun: number, testRun: number): Result<TensorError[]> {
     try {
       return ok(runs.compare(refRun, testRun));
+    } catch (e) {
+      return fail(e);
+    }
+  },
+
+  /** Apply a registered transformation; the result comes back as bytes for the page to decode. */
+  transform(ref: ModelRef, id: string, params: Record<string, unknown>): Result<{ bytes: Uint8Array; diff: ModelDiff; notes: string[]; modified: boolean; ms: number }> {
+    try {
+      const r = applyTransform(modelFor(ref), id, params);
+      const bytes = encodeModel(r.model);
+      return ok({ bytes, diff: r.diff, notes: r.notes, modified: r.modified, ms: r.ms }, [bytes.buffer as ArrayBuffer]);
+    } catch (e) {
+      return fail(e);
+    }
+  },
+
+  /** Differences between two models (the compare view). */
+  diff(a: ModelRef, b: ModelRef): Result<ModelDiff> {
+    try {
+      return ok(diffModels(modelFor(a), modelFor(b)));
     } catch (e) {
       return fail(e);
     }

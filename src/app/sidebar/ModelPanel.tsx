@@ -5,6 +5,8 @@ import { quantizerBadge, QONNX_DOMAINS } from '../../core/view/viewGraph.js';
 import { useApp } from '../store.js';
 import { formatCount } from './format.js';
 import { TensorLink } from './TensorLink.js';
+import { InlineEdit } from '../edit/InlineEdit.js';
+import { setInputShape, setModelMetadata } from '../../core/ir/edit.js';
 
 export function ModelPanel() {
   const doc = useApp((s) => s.doc)!;
@@ -64,18 +66,35 @@ export function ModelPanel() {
       )}
       <section>
         <h3>Inputs</h3>
-        <IoTable rows={s.inputs} />
+        <IoTable rows={s.inputs} editable />
         <h3>Outputs</h3>
         <IoTable rows={s.outputs} />
       </section>
-      {Object.keys(s.metadata).length > 0 && (
-        <section>
-          <h3>Metadata</h3>
-          <table className="kv"><tbody>
-            {Object.entries(s.metadata).map(([k, v]) => <tr key={k}><th>{k}</th><td className="wrap">{v}</td></tr>)}
-          </tbody></table>
-        </section>
-      )}
+      <section>
+        <h3>Metadata</h3>
+        <table className="kv" data-testid="metadata"><tbody>
+          {Object.entries(s.metadata).map(([k, v]) => (
+            <tr key={k}>
+              <th>{k}</th>
+              <td className="wrap">
+                <InlineEdit value={v} mono={false} title="Edit this value" onCommit={(nv) => useApp.getState().edit((m) => setModelMetadata(m, (m.metadataProps ?? []).map((e) => (e.key === k ? { ...e, value: nv } : e))), `Metadata ${k}`)} />
+                <button className="icon small" title="Remove this entry" onClick={() => useApp.getState().edit((m) => setModelMetadata(m, (m.metadataProps ?? []).filter((e) => e.key !== k)), `Remove metadata ${k}`)}>×</button>
+              </td>
+            </tr>
+          ))}
+          <tr>
+            <th>
+              <InlineEdit value="" mono={false} title="Add an entry: type key=value and press Enter" testId="add-metadata" onCommit={(kv) => {
+                const eq = kv.indexOf('=');
+                if (eq <= 0) return useApp.getState().notify({ kind: 'error', message: 'Write a new metadata entry as key=value' });
+                const k = kv.slice(0, eq).trim(), v = kv.slice(eq + 1);
+                useApp.getState().edit((m) => setModelMetadata(m, [...(m.metadataProps ?? []).filter((e) => e.key !== k), { key: k, value: v }]), `Metadata ${k}`);
+              }} />
+            </th>
+            <td className="muted small">add key=value</td>
+          </tr>
+        </tbody></table>
+      </section>
       {model.docString && <section><h3>Description</h3><p className="doc">{model.docString}</p></section>}
       <section>
         <h3>Operators</h3>
@@ -115,14 +134,26 @@ export function ModelPanel() {
   );
 }
 
-function IoTable({ rows }: { rows: { name: string; shape: (number | string | null)[] | null; datatype: string }[] }) {
+function IoTable({ rows, editable = false }: { rows: { name: string; shape: (number | string | null)[] | null; datatype: string }[]; editable?: boolean }) {
   if (!rows.length) return <p className="muted">none</p>;
   return (
     <table className="io"><tbody>
       {rows.map((r) => (
         <tr key={r.name}>
           <td><TensorLink name={r.name} /></td>
-          <td className="mono">{r.shape ? `[${r.shape.map((d) => d ?? '?').join(', ')}]` : '?'}</td>
+          <td className="mono">
+            {editable ? (
+              <InlineEdit
+                value={r.shape ? r.shape.map((d) => d ?? '?').join(', ') : ''}
+                title="Change this input's shape (a name such as N makes a dimension dynamic). Shapes downstream are inferred again."
+                testId="input-shape"
+                onCommit={(v) => {
+                  const dims = v.split(',').map((x) => x.trim()).filter(Boolean).map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+                  useApp.getState().edit((m) => setInputShape(m, r.name, dims), `Input ${r.name} shape [${dims.join(', ')}]`);
+                }}
+              />
+            ) : r.shape ? `[${r.shape.map((d) => d ?? '?').join(', ')}]` : '?'}
+          </td>
           <td className="mono">{r.datatype}</td>
         </tr>
       ))}

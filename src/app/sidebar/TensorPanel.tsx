@@ -13,6 +13,8 @@ import { parsePyLiteral } from '../../core/qonnx/annotations.js';
 import { currentModel, useApp } from '../store.js';
 import { formatCount, formatNumber } from './format.js';
 import { NodeLink } from './TensorLink.js';
+import { InlineEdit } from '../edit/InlineEdit.js';
+import { exposeAsOutput, renameTensor } from '../../core/ir/edit.js';
 import { Histogram } from './Histogram.js';
 import { RunTensorSection } from './RunTensorSection.js';
 
@@ -77,7 +79,20 @@ export function TensorPanel({ name }: { name: string }) {
 
   return (
     <div className="panel" data-testid="tensor-panel">
-      <h2 className="mono wrap">{name}</h2>
+      <h2 className="mono wrap">
+        {name}{' '}
+        <InlineEdit value={name} title="Rename this tensor everywhere" testId="rename-tensor" iconOnly onCommit={(v) => { useApp.getState().edit((m) => renameTensor(m, name, v), `Rename tensor ${name} → ${v}`); useApp.getState().select({ kind: 'tensor', name: v }); }} />
+      </h2>
+      {!idx.output.has(name) && (
+        <button
+          className="small-button"
+          data-testid="expose-output"
+          title="Add this tensor to the graph outputs (useful to inspect it in other tools)"
+          onClick={() => useApp.getState().edit((m) => exposeAsOutput(m, name, info.elemType || 1, info.shape), `Expose ${name} as a graph output`)}
+        >
+          Make graph output
+        </button>
+      )}
       <table className="kv"><tbody>
         <tr><th>Shape</th><td className="mono" data-testid="tensor-shape">{formatShape(info.shape)}</td></tr>
         <tr><th>Element type</th><td className="mono">{info.elemType ? elementTypeName(info.elemType) : '?'}</td></tr>
