@@ -22,7 +22,6 @@ export function App() {
   const loading = useApp((s) => s.loading);
   const notice = useApp((s) => s.notice);
   const layout = useApp((s) => s.layout);
-  const showConstants = useApp((s) => s.showConstants);
   const costPanelOpen = useApp((s) => s.costPanelOpen);
   const runPanelOpen = useApp((s) => s.runPanelOpen);
   const quantPanelOpen = useApp((s) => s.quantPanelOpen);
@@ -101,10 +100,7 @@ export function App() {
             <ExportMenu />
             <button disabled={!canUndo(doc.history)} onClick={() => useApp.getState().undo()} title={`Undo (${keyLabel('Mod+Z')})`}>↶</button>
             <button disabled={!canRedo(doc.history)} onClick={() => useApp.getState().redo()} title={`Redo (${keyLabel('Mod+Shift+Z')})`}>↷</button>
-            <label className="toggle" title="Show initializers and weight quantizers as nodes of their own (C)">
-              <input type="checkbox" checked={showConstants} onChange={(e) => useApp.getState().setShowConstants(e.target.checked)} data-testid="toggle-constants" />
-              constants as nodes
-            </label>
+
             <button onClick={() => useApp.getState().setSearchOpen(true)} title={`Find (${keyLabel('Mod+F')})`} data-testid="search-button">Find</button>
             <button
               className={costPanelOpen ? 'is-active' : ''}

@@ -62,6 +62,7 @@ function currentOutputs(nodeIndex: number): string | undefined {
 function Inner() {
   const layout = useApp((s) => s.layout);
   const overlayMode = useApp((s) => s.overlay);
+  const showConstants = useApp((s) => s.showConstants);
   const cost = useApp((s) => s.cost);
   const selection = useApp((s) => s.selection);
   const focusRequest = useApp((s) => s.focusRequest);
@@ -306,6 +307,14 @@ function Inner() {
           ⤢
         </button>
         <button title="Actual size (1)" onClick={() => rf.setViewport({ ...vp, zoom: 1 }, { duration: 150 })}>1:1</button>
+        <button
+          title="Show initializers and weight quantizers as nodes of their own (C)"
+          className={showConstants ? 'is-active' : ''}
+          data-testid="toggle-constants"
+          onClick={() => useApp.getState().setShowConstants(!showConstants)}
+        >
+          ⊞
+        </button>
       </div>
     </div>
   );

@@ -62,17 +62,42 @@ export function diffModels(a: Model, b: Model): ModelDiff {
   ia.nodes.forEach((n, i) => n.output?.[0] && outA.set(n.output[0], i));
   const matched = new Set<number>();
   const diff: ModelDiff = { added: [], removed: [], changed: [], precision: [], initializersAdded: [], initializersRemoved: [] };
+  // First pass: by name or first output. Second pass (passes that rename everything, such as
+  // cleanup): the k-th unmatched node of an op type in b is the k-th unmatched one of that type in a.
+  const pairOf = new Map<number, number>();
   ib.nodes.forEach((nb, j) => {
     let i = keyA.get(nodeKey(nb, j));
-    if (i === undefined || matched.has(i)) {
+    if (i === undefined || [...pairOf.values()].includes(i)) {
       const byOut = nb.output?.[0] ? outA.get(nb.output[0]) : undefined;
-      i = byOut !== undefined && !matched.has(byOut) && ia.nodes[byOut].opType === nb.opType ? byOut : undefined;
+      i = byOut !== undefined && ia.nodes[byOut].opType === nb.opType ? byOut : undefined;
     }
+    if (i !== undefined && !matched.has(i)) {
+      matched.add(i);
+      pairOf.set(j, i);
+    }
+  });
+  const freeA = new Map<string, number[]>();
+  ia.nodes.forEach((n, i) => {
+    if (matched.has(i)) return;
+    const l = freeA.get(n.opType ?? '') ?? [];
+    l.push(i);
+    freeA.set(n.opType ?? '', l);
+  });
+  ib.nodes.forEach((nb, j) => {
+    if (pairOf.has(j)) return;
+    const l = freeA.get(nb.opType ?? '');
+    const i = l?.shift();
+    if (i !== undefined) {
+      matched.add(i);
+      pairOf.set(j, i);
+    }
+  });
+  ib.nodes.forEach((nb, j) => {
+    const i = pairOf.get(j);
     if (i === undefined) {
       diff.added.push({ b: j, name: nb.name ?? '', opType: nb.opType ?? '' });
       return;
     }
-    matched.add(i);
     const na = ia.nodes[i];
     if (na === nb && (nb.input ?? []).every((t) => ia.initializer.get(t) === ib.initializer.get(t))) return;
     const what: string[] = [];
