@@ -11,6 +11,7 @@ import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
 import { layeredLayout } from '../core/layout/layered.js';
 import { withAllQuantBits } from '../core/ir/quantEdit.js';
+import { applyDelta, type ModelDelta } from '../core/ir/modelDelta.js';
 import { applyTransform } from '../core/passes/apply.js';
 import { diffModels, type ModelDiff } from '../core/ir/diff.js';
 import * as ort from 'onnxruntime-web/wasm';
@@ -90,15 +91,20 @@ const docs = new Map<number, Model>();
 let nextDocId = 1;
 
 /** The model a request refers to: the worker's copy of an opened file, or one sent along with it. */
+
 function modelFor(ref: ModelRef): Model {
   if ('model' in ref) return ref.model;
   const m = docs.get(ref.docId);
   if (!m) throw new Error('The worker no longer holds this model; open it again');
-  return m;
+  if (!('delta' in ref)) return m;
+  return applyDelta(ref.delta, m);
 }
 
-/** Either the worker's copy of an opened model, or a model sent with the request (edited versions). */
-export type ModelRef = { docId: number } | { model: Model };
+/**
+ * The model a request is about: the worker's copy of the opened file, an edited version of it sent
+ * as a delta (unchanged weights by reference), or a whole model (another file).
+ */
+export type ModelRef = { docId: number } | { docId: number; delta: ModelDelta } | { model: Model };
 
 /** Decode, check, analyse, build the view and lay it out: everything the first picture needs. */
 function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: number, onProgress?: Progress): { result: DecodedModel; transfer: ArrayBuffer[] } {

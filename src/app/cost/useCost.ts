@@ -1,14 +1,20 @@
 /** Keeps the cost in step with the current model version and options; stale results are dropped. */
 import { useEffect } from 'react';
 import type { ModelRef } from '../../workers/model.worker.js';
+import { makeDelta } from '../../core/ir/modelDelta.js';
 import { costKey, currentModel, currentVersionId, useApp, type Doc } from '../store.js';
 import { modelWorker, unwrap } from '../workerClient.js';
 
-/** The worker's copy for the version that was opened, the model itself for edited versions. */
+const deltas = new WeakMap<object, ModelRef>();
+
+/** The worker's copy for the version that was opened; a delta against it for edited versions. */
 export function modelRef(doc: Doc): ModelRef {
-  const first = doc.history.versions[0].id;
+  const first = doc.history.versions[0];
   const cur = doc.history.versions[doc.history.cursor];
-  return cur.id === first ? { docId: doc.docId } : { model: cur.value };
+  if (cur.id === first.id) return { docId: doc.docId };
+  let r = deltas.get(cur.value);
+  if (!r) deltas.set(cur.value, (r = { docId: doc.docId, delta: makeDelta(cur.value, first.value) }));
+  return r;
 }
 
 /** The cost of the version that was opened (kept while editing, for before -> after). */
