@@ -7,6 +7,11 @@ import type { Model } from '../ir/types.js';
 export interface PassResult {
   model: Model;
   modified: boolean;
+  /**
+   * Messages for the user about what the pass did not do and why (e.g. "Quant 'q1' left unchanged:
+   * bit width 12 is outside 2..8"). Optional: most passes have nothing to say.
+   */
+  notes?: string[];
 }
 
 export interface Pass<P = Record<string, never>> {
@@ -20,11 +25,14 @@ export interface Pass<P = Record<string, never>> {
 export function toFixpoint<P>(pass: Pass<P>, model: Model, params: P, maxRounds = 100): PassResult {
   let modified = false;
   let m = model;
+  const notes: string[] = [];
   for (let i = 0; i < maxRounds; i++) {
     const r = pass.run(m, params);
+    // notes of every round, each message once (a pass that skips a node says so in every round)
+    for (const n of r.notes ?? []) if (!notes.includes(n)) notes.push(n);
     if (!r.modified) break;
     m = r.model;
     modified = true;
   }
-  return { model: m, modified };
+  return notes.length ? { model: m, modified, notes } : { model: m, modified };
 }

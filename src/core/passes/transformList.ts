@@ -2,6 +2,8 @@
 import type { TransformDef } from './registry.js';
 import { foldConstants } from './foldConstants.js';
 import { giveReadableTensorNames, giveUniqueNodeNames, giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from './cleanupPasses.js';
+import { quantToQcdq } from './quantToQcdq.js';
+import { qcdqToQuant } from './qcdqToQuant.js';
 
 export const TRANSFORM_LIST: TransformDef<never>[] = [
   {
@@ -13,4 +15,6 @@ export const TRANSFORM_LIST: TransformDef<never>[] = [
   { ...giveUniqueNodeNames, params: [] } as TransformDef<never>,
   { ...giveReadableTensorNames, params: [] } as TransformDef<never>,
   { ...giveUniqueParameterTensors, params: [] } as TransformDef<never>,
+  quantToQcdq as TransformDef<never>,
+  qcdqToQuant as TransformDef<never>,
 ];
