@@ -4,6 +4,16 @@ import { foldConstants } from './foldConstants.js';
 import { giveReadableTensorNames, giveUniqueNodeNames, giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from './cleanupPasses.js';
 import { quantToQcdq } from './quantToQcdq.js';
 import { qcdqToQuant } from './qcdqToQuant.js';
+import { batchnormToAffine } from './batchnormToAffine.js';
+import { changeBatchSize } from './changeBatchSize.js';
+import { cleanup } from './cleanup.js';
+import { extractBiasFromConv } from './extractBiasFromConv.js';
+import { extractQuantScaleZeroPt } from './extractQuantScaleZeroPt.js';
+import { foldTransposeIntoQuantInit } from './foldTransposeIntoQuantInit.js';
+import { gemmToMatMul } from './gemmToMatMul.js';
+import { inferShapesPass } from './inferShapesPass.js';
+import { removeIdentityOps } from './removeIdentityOps.js';
+import { sortCommutativeInputsInitializerLast, sortGraph } from './tidy.js';
 
 export const TRANSFORM_LIST: TransformDef<never>[] = [
   {
@@ -17,4 +27,15 @@ export const TRANSFORM_LIST: TransformDef<never>[] = [
   { ...giveUniqueParameterTensors, params: [] } as TransformDef<never>,
   quantToQcdq as TransformDef<never>,
   qcdqToQuant as TransformDef<never>,
+  cleanup as TransformDef<never>,
+  inferShapesPass as TransformDef<never>,
+  { ...sortGraph, params: [] } as TransformDef<never>,
+  { ...sortCommutativeInputsInitializerLast, params: [] } as TransformDef<never>,
+  removeIdentityOps as TransformDef<never>,
+  foldTransposeIntoQuantInit as TransformDef<never>,
+  gemmToMatMul as TransformDef<never>,
+  batchnormToAffine as TransformDef<never>,
+  extractBiasFromConv as TransformDef<never>,
+  extractQuantScaleZeroPt as TransformDef<never>,
+  changeBatchSize as TransformDef<never>,
 ];
