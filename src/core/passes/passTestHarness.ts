@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { expect } from 'vitest';
 import { analyzeModel } from '../analysis/modelAnalysis.js';
-import { Engine, type OrtApi } from '../exec/engine.js';
+import { Engine, type EngineOptions, type OrtApi } from '../exec/engine.js';
 import { randomInput } from '../exec/inputs.js';
 import { asFloat32, ORT_TYPE, type RuntimeTensor } from '../exec/runtimeTensor.js';
 import { indexGraph } from '../ir/graphIndex.js';
@@ -50,8 +50,8 @@ export function randomFeeds(model: Model, seed: number): Map<string, RuntimeTens
 }
 
 /** Run with the Engine; `keepAll` returns every tensor (folded constants included). */
-export async function runEngine(model: Model, feeds: Map<string, RuntimeTensor>, keepAll = false): Promise<Map<string, RuntimeTensor>> {
-  const e = new Engine(model, ORT);
+export async function runEngine(model: Model, feeds: Map<string, RuntimeTensor>, keepAll = false, opts: EngineOptions = {}): Promise<Map<string, RuntimeTensor>> {
+  const e = new Engine(model, ORT, opts);
   try {
     return (await e.run(feeds, { keepAll })).tensors;
   } finally {
@@ -113,6 +113,21 @@ export function expectClose(actual: RuntimeTensor | undefined, expected: Runtime
   }
   expect(worst, `${what}: element ${worst}: got ${a[worst]}, expected ${b[worst]} (max abs ${maxAbs}, max rel ${maxRel})`).toBe(-1);
   return { maxAbs, maxRel, at: worst };
+}
+
+/**
+ * Quantized outputs computed in another float summation order: every element within rel/abs, except
+ * elements that moved by a whole number of quantization steps (a value that sat within rounding error
+ * of a threshold went to the neighbouring level, possibly amplified by later layers), which must be
+ * fewer than `maxFraction` of all elements. Returns the number of such flips.
+ */
+export function expectCloseUpToFlips(actual: RuntimeTensor | undefined, expected: RuntimeTensor | undefined, rel: number, abs: number, maxFraction: number, what = ''): number {
+  expect(actual!.shape, `${what}: shape`).toEqual(expected!.shape);
+  const a = asFloat32(actual!), b = asFloat32(expected!);
+  let flips = 0;
+  for (let i = 0; i < b.length; i++) if (!(Math.abs(a[i] - b[i]) <= rel * Math.abs(b[i]) + abs)) flips++;
+  expect(flips / b.length, `${what}: ${flips} of ${b.length} elements differ beyond tolerance`).toBeLessThan(maxFraction);
+  return flips;
 }
 
 /** Bit-for-bit equality of two float tensors (reports the first difference). */

@@ -4,6 +4,7 @@ import { foldConstants } from './foldConstants.js';
 import { giveReadableTensorNames, giveUniqueNodeNames, giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from './cleanupPasses.js';
 import { quantToQcdq } from './quantToQcdq.js';
 import { qcdqToQuant } from './qcdqToQuant.js';
+import { convertToChannelsLast } from './convertToChannelsLast.js';
 import { batchnormToAffine } from './batchnormToAffine.js';
 import { changeBatchSize } from './changeBatchSize.js';
 import { cleanup } from './cleanup.js';
@@ -38,4 +39,5 @@ export const TRANSFORM_LIST: TransformDef<never>[] = [
   extractBiasFromConv as TransformDef<never>,
   extractQuantScaleZeroPt as TransformDef<never>,
   changeBatchSize as TransformDef<never>,
+  convertToChannelsLast as TransformDef<never>,
 ];

@@ -14,6 +14,8 @@ describe('ALL_OPS', () => {
       [
         'BipolarQuant@1', 'DebugMarker@1', 'FloatQuant@1', 'Im2Col@1', 'MaxPoolNHWC@1', 'MultiThreshold@1',
         'Quant@1', 'QuantAvgPool2d@1', 'Trunc@1', 'Trunc@2', 'XnorPopcountMatMul@1',
+        // channels-last wrappers (domain qonnx.custom_op.channels_last)
+        'Conv@1', 'MaxPool@1', 'BatchNormalization@1',
       ].sort(),
     );
   });

@@ -10,6 +10,9 @@ import { QuantOp } from './quant.js';
 import { QuantAvgPool2dOp } from './quantAvgPool2d.js';
 import { TruncV1Op, TruncV2Op } from './trunc.js';
 import { XnorPopcountMatMulOp } from './xnorPopcountMatMul.js';
+import { ChannelsLastConvOp } from './channelsLastConv.js';
+import { ChannelsLastMaxPoolOp } from './channelsLastMaxPool.js';
+import { ChannelsLastBatchNormOp } from './channelsLastBatchNorm.js';
 
 export const ALL_OPS: CustomOpDef[] = [
   QuantOp,
@@ -23,4 +26,8 @@ export const ALL_OPS: CustomOpDef[] = [
   QuantAvgPool2dOp,
   MaxPoolNHWCOp,
   DebugMarkerOp,
+  // domain qonnx.custom_op.channels_last
+  ChannelsLastConvOp,
+  ChannelsLastMaxPoolOp,
+  ChannelsLastBatchNormOp,
 ];
