@@ -8,7 +8,7 @@
  * onnxruntime is passed in (onnxruntime-web in the page and in Node), so this file stays free of
  * environment-specific imports.
  */
-import { attrMap } from '../analysis/shapeInference.js';
+import { attrMap, inferShapes } from '../analysis/shapeInference.js';
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Model, Node, ValueInfo } from '../ir/types.js';
 import { int64From } from '../ir/types.js';
@@ -182,6 +182,19 @@ export class Engine {
     this.prepared = true;
   }
 
+  private inferred?: Map<string, { elemType: number }>;
+  /** Element type of a tensor from shape inference (0 when unknown); kernel outputs are float32. */
+  private inferredElemType(name: string): number {
+    if (!this.inferred) {
+      try {
+        this.inferred = inferShapes(this.model).tensors;
+      } catch {
+        this.inferred = new Map();
+      }
+    }
+    return this.inferred.get(name)?.elemType ?? 0;
+  }
+
   /** A standalone model of some standard nodes, with their initializers, for onnxruntime. */
   private segmentModel(nodes: number[], inputs: string[], outputs: string[]): Uint8Array {
     const g = this.model.graph ?? {};
@@ -191,7 +204,9 @@ export class Engine {
     const vi = (name: string): ValueInfo => {
       const declared = idx.input.get(name) ?? idx.valueInfo.get(name) ?? idx.output.get(name);
       const elem = declared?.type?.tensorType?.elemType;
-      return { name, type: { tensorType: { elemType: elem || 1 } } };
+      // Undeclared tensors are not all float: an int64 Shape output computed in an earlier segment
+      // and used after a QONNX kernel step (dynamic batch) must keep its type, so ask shape inference.
+      return { name, type: { tensorType: { elemType: elem || this.inferredElemType(name) || 1 } } };
     };
     const opsets = (this.model.opsetImport ?? []).filter((o) => ORT_DOMAINS.has(o.domain ?? ''));
     if (!opsets.some((o) => !o.domain || o.domain === 'ai.onnx')) opsets.push({ domain: '', version: int64From(13) });
@@ -264,7 +279,9 @@ export class Engine {
       opts.onProgress?.(k + 1, this.steps.length);
     }
     if (opts.keepAll) for (const [k, v] of this.consts) if (!values.has(k)) values.set(k, v);
-    const tensors = opts.keepAll ? values : new Map(graphOut.filter((o) => values.has(o)).map((o) => [o, values.get(o)!]));
+    // a graph output may be a constant (folded before the run, e.g. an exposed weight quantizer's output)
+    const outValue = (o: string) => values.get(o) ?? this.consts.get(o);
+    const tensors = opts.keepAll ? values : new Map(graphOut.filter((o) => outValue(o)).map((o) => [o, outValue(o)!]));
     return { tensors, outputNames: graphOut, ms: performance.now() - t0 };
   }
 

@@ -32,11 +32,12 @@ function attrBytes(a: Attribute): string {
   return Array.from(onnx.AttributeProto.encode(a as onnx.AttributeProto).finish()).join(',');
 }
 
+/** Same type, shape and values (the name is not compared: a renamed constant is the same constant). */
 function tensorEqual(x: Tensor | undefined, y: Tensor | undefined): boolean {
   if (x === y) return true;
   if (!x || !y) return false;
-  const ex = onnx.TensorProto.encode(x as onnx.TensorProto).finish();
-  const ey = onnx.TensorProto.encode(y as onnx.TensorProto).finish();
+  const ex = onnx.TensorProto.encode({ ...x, name: '' } as onnx.TensorProto).finish();
+  const ey = onnx.TensorProto.encode({ ...y, name: '' } as onnx.TensorProto).finish();
   if (ex.length !== ey.length) return false;
   for (let i = 0; i < ex.length; i++) if (ex[i] !== ey[i]) return false;
   return true;
@@ -67,7 +68,7 @@ export function diffModels(a: Model, b: Model): ModelDiff {
   const pairOf = new Map<number, number>();
   ib.nodes.forEach((nb, j) => {
     let i = keyA.get(nodeKey(nb, j));
-    if (i === undefined || [...pairOf.values()].includes(i)) {
+    if (i === undefined || matched.has(i)) {
       const byOut = nb.output?.[0] ? outA.get(nb.output[0]) : undefined;
       i = byOut !== undefined && ia.nodes[byOut].opType === nb.opType ? byOut : undefined;
     }
@@ -76,22 +77,27 @@ export function diffModels(a: Model, b: Model): ModelDiff {
       pairOf.set(j, i);
     }
   });
-  const freeA = new Map<string, number[]>();
-  ia.nodes.forEach((n, i) => {
-    if (matched.has(i)) return;
-    const l = freeA.get(n.opType ?? '') ?? [];
-    l.push(i);
-    freeA.set(n.opType ?? '', l);
-  });
-  ib.nodes.forEach((nb, j) => {
-    if (pairOf.has(j)) return;
-    const l = freeA.get(nb.opType ?? '');
-    const i = l?.shift();
-    if (i !== undefined) {
-      matched.add(i);
-      pairOf.set(j, i);
-    }
-  });
+  // Within an op type, nodes whose inputs are constants in the same slots pair first (a weight
+  // quantizer with a weight quantizer, not with an activation quantizer that a sort moved ahead of it).
+  const shapeKey = (n: Node, init: Map<string, Tensor>) => `${n.opType ?? ''}|${(n.input ?? []).map((t) => (!t ? '-' : init.has(t) ? 'c' : 'd')).join('')}`;
+  for (const key of [(n: Node, init: Map<string, Tensor>) => shapeKey(n, init), (n: Node) => n.opType ?? '']) {
+    const freeA = new Map<string, number[]>();
+    ia.nodes.forEach((n, i) => {
+      if (matched.has(i)) return;
+      const k = key(n, ia.initializer);
+      const l = freeA.get(k) ?? [];
+      l.push(i);
+      freeA.set(k, l);
+    });
+    ib.nodes.forEach((nb, j) => {
+      if (pairOf.has(j)) return;
+      const i = freeA.get(key(nb, ib.initializer))?.shift();
+      if (i !== undefined) {
+        matched.add(i);
+        pairOf.set(j, i);
+      }
+    });
+  }
   ib.nodes.forEach((nb, j) => {
     const i = pairOf.get(j);
     if (i === undefined) {
@@ -102,17 +108,20 @@ export function diffModels(a: Model, b: Model): ModelDiff {
     if (na === nb && (nb.input ?? []).every((t) => ia.initializer.get(t) === ib.initializer.get(t))) return;
     const what: string[] = [];
     if ((na.name ?? '') !== (nb.name ?? '')) what.push(`renamed from ${na.name || '(unnamed)'}`);
-    if (na.opType !== nb.opType || na.domain !== nb.domain) what.push(`op ${na.opType} → ${nb.opType}`);
+    // decoded nodes carry domain '' where built ones may leave it out: both are the default domain
+    if (na.opType !== nb.opType) what.push(`op ${na.opType} → ${nb.opType}`);
+    else if ((na.domain ?? '') !== (nb.domain ?? '')) what.push(`domain ${na.domain || 'ai.onnx'} → ${nb.domain || 'ai.onnx'}`);
     if ((na.input ?? []).join('\u0000') !== (nb.input ?? []).join('\u0000')) what.push('inputs');
     if ((na.output ?? []).join('\u0000') !== (nb.output ?? []).join('\u0000')) what.push('outputs');
     const aa = new Map((na.attribute ?? []).map((x) => [x.name ?? '', attrBytes(x)]));
     const ab = new Map((nb.attribute ?? []).map((x) => [x.name ?? '', attrBytes(x)]));
     for (const [k, v] of ab) if (aa.get(k) !== v) what.push(aa.has(k) ? `attribute ${k}` : `attribute ${k} added`);
     for (const k of aa.keys()) if (!ab.has(k)) what.push(`attribute ${k} removed`);
-    for (const t of nb.input ?? []) {
-      const x = ia.initializer.get(t), y = ib.initializer.get(t);
+    // constants slot by slot: a renamed but equal constant is no change
+    (nb.input ?? []).forEach((t, k) => {
+      const x = ia.initializer.get(na.input?.[k] ?? ''), y = ib.initializer.get(t);
       if (y && x !== y && !tensorEqual(x, y)) what.push(`constant ${t}`);
-    }
+    });
     if (what.length) diff.changed.push({ a: i, b: j, name: nb.name ?? '', opType: nb.opType ?? '', what });
   });
   ia.nodes.forEach((n, i) => {

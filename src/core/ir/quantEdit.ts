@@ -97,7 +97,8 @@ export function setQuantizer(model: Model, nodeIndex: number, change: QuantizerC
     const cur = inputs[k];
     const old = cur ? idx.initializer.get(cur) : undefined;
     if (cur && !old) throw new Error(`The ${what} of ${n.name || n.opType} is computed by the graph, not a constant; it cannot be set here`);
-    const sharedWithOthers = !!cur && (idx.consumers.get(cur) ?? []).some((c) => c !== nodeIndex);
+    // shared with another node, or with another input of this node (e.g. Trunc's in_bw and out_bw)
+    const sharedWithOthers = !!cur && ((idx.consumers.get(cur) ?? []).some((c) => c !== nodeIndex) || inputs.some((t, j) => j !== k && t === cur));
     if (!cur || sharedWithOthers) {
       const name = uniqueName(used, `${n.name || `${n.opType}_${nodeIndex}`}_${what === 'bits' ? 'bitwidth' : what}`);
       newInits.push(scalarFloatTensor(name, v, old));
