@@ -8,7 +8,7 @@
  * onnxruntime is passed in (onnxruntime-web in the page and in Node), so this file stays free of
  * environment-specific imports.
  */
-import { attrMap, inferShapes } from '../analysis/shapeInference.js';
+import { attrMap } from '../analysis/shapeInference.js';
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Model, Node, ValueInfo } from '../ir/types.js';
 import { int64From } from '../ir/types.js';
@@ -182,19 +182,6 @@ export class Engine {
     this.prepared = true;
   }
 
-  private inferred?: Map<string, { elemType: number }>;
-  /** Element type of a tensor from shape inference (0 when unknown); kernel outputs are float32. */
-  private inferredElemType(name: string): number {
-    if (!this.inferred) {
-      try {
-        this.inferred = inferShapes(this.model).tensors;
-      } catch {
-        this.inferred = new Map();
-      }
-    }
-    return this.inferred.get(name)?.elemType ?? 0;
-  }
-
   /** A standalone model of some standard nodes, with their initializers, for onnxruntime. */
   private segmentModel(nodes: number[], inputs: string[], outputs: string[]): Uint8Array {
     const g = this.model.graph ?? {};
@@ -204,9 +191,7 @@ export class Engine {
     const vi = (name: string): ValueInfo => {
       const declared = idx.input.get(name) ?? idx.valueInfo.get(name) ?? idx.output.get(name);
       const elem = declared?.type?.tensorType?.elemType;
-      // Undeclared tensors are not all float: an int64 Shape output computed in an earlier segment
-      // and used after a QONNX kernel step (dynamic batch) must keep its type, so ask shape inference.
-      return { name, type: { tensorType: { elemType: elem || this.inferredElemType(name) || 1 } } };
+      return { name, type: { tensorType: { elemType: elem || 1 } } };
     };
     const opsets = (this.model.opsetImport ?? []).filter((o) => ORT_DOMAINS.has(o.domain ?? ''));
     if (!opsets.some((o) => !o.domain || o.domain === 'ai.onnx')) opsets.push({ domain: '', version: int64From(13) });
