@@ -5,6 +5,7 @@ import { giveReadableTensorNames, giveUniqueNodeNames, giveUniqueParameterTensor
 import { quantToQcdq } from './quantToQcdq.js';
 import { qcdqToQuant } from './qcdqToQuant.js';
 import { convertToChannelsLast } from './convertToChannelsLast.js';
+import { lowerConvsToMatMul } from './lowerConvsToMatMul.js';
 import { batchnormToAffine } from './batchnormToAffine.js';
 import { changeBatchSize } from './changeBatchSize.js';
 import { cleanup } from './cleanup.js';
@@ -40,4 +41,5 @@ export const TRANSFORM_LIST: TransformDef<never>[] = [
   extractQuantScaleZeroPt as TransformDef<never>,
   changeBatchSize as TransformDef<never>,
   convertToChannelsLast as TransformDef<never>,
+  lowerConvsToMatMul as TransformDef<never>,
 ];
