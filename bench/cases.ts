@@ -30,7 +30,21 @@ export interface BenchCase {
   browser?: boolean;
   /** browser suite: also measure pan/zoom frame times once the graph is drawn */
   smoothness?: boolean;
+  /** part of the cost suite (bench/costWorker.ts): inferenceCost timed in Node */
+  cost?: CostTarget;
 }
+
+/** The cost suite's target: inferenceCost (preprocessing included) under `ms`, when given. */
+export interface CostTarget {
+  label: string;
+  ms?: number;
+}
+
+/** The largest shared model (305 nodes) stands for the issue's "300-layer model"; TFC is the small reference. */
+const COST_SHARED: Record<string, CostTarget> = {
+  'zoo_TFC_2W2A.onnx': { label: 'TFC (31 nodes)' },
+  'finnplus_metafi_step_qonnx_to_finn.onnx': { label: '300-layer model', ms: 50 },
+};
 
 const TFC: Target = { label: 'TFC (31 nodes)', totalMs: 200, netronMs: 210 };
 const TARGETS: Record<string, Target> = {
@@ -48,7 +62,7 @@ export function benchCases(): BenchCase[] {
   if (existsSync(SHARED_MODELS_DIR)) {
     for (const f of readdirSync(SHARED_MODELS_DIR).filter((f) => f.endsWith('.onnx')).sort()) {
       const path = join(SHARED_MODELS_DIR, f);
-      cases.push({ id: f.replace(/\.onnx$/, ''), source: 'shared', resolve: () => ({ path, generated: false }), target: TARGETS[f], elk: ELK_SHARED.has(f), browser: BROWSER_SHARED.has(f) });
+      cases.push({ id: f.replace(/\.onnx$/, ''), source: 'shared', resolve: () => ({ path, generated: false }), target: TARGETS[f], elk: ELK_SHARED.has(f), browser: BROWSER_SHARED.has(f), cost: COST_SHARED[f] });
     }
   }
   cases.push({
@@ -67,6 +81,7 @@ export function benchCases(): BenchCase[] {
     elk: true,
     browser: true,
     smoothness: true,
+    cost: { label: '20,000 nodes (no target; scaling)' },
   });
   return cases;
 }

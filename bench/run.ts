@@ -18,14 +18,17 @@
  *   --browser          run the browser suite even without /usr/bin/chromium (Playwright's own Chromium)
  *   --no-browser       skip the browser suite
  *   --browser-only     only the browser suite (no Node suite, no ELK)
- *   --profile          browser suite: one more open per model under the CPU profiler, top self-time functions
+ *   --profile          browser suite: one more open per model under the CPU profiler, top self-time functions;
+ *                      cost suite: one more inferenceCost per model under the profiler (also done when a target is missed)
+ *   --no-cost          skip the cost suite (inferenceCost timed in Node, bench/costWorker.ts)
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { benchCases, type BenchCase } from './cases.js';
 import { runChild, type ChildOutcome } from './child.js';
 import type { CoreResult } from './coreWorker.js';
+import type { CostResult } from './costWorker.js';
 import type { ElkResult } from './elkWorker.js';
 import { browserTable, profileReport, runBrowserSuite, smoothnessTable, systemChromium, type BrowserSuiteResult } from './browser.js';
 import { REPO_ROOT, ensureExternalDataModel } from './synthFiles.js';
@@ -42,10 +45,11 @@ interface Args {
   browser?: boolean;
   node: boolean;
   profile: boolean;
+  cost: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false };
+  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -66,6 +70,7 @@ function parseArgs(argv: string[]): Args {
       a.browser = true;
       a.node = false;
     } else if (k === '--profile') a.profile = true;
+    else if (k === '--no-cost') a.cost = false;
     else throw new Error(`Unknown option ${k}`);
   }
   return a;
@@ -179,6 +184,23 @@ async function main() {
     }
   }
 
+  const costRows: CostRow[] = [];
+  if (args.cost && args.node) {
+    for (const c of cases) {
+      if (!c.cost) continue;
+      const f = c.resolve();
+      log(`cost  ${c.id} ...`);
+      let res = await runChild<CostResult>('./costWorker.ts', [f.path, String(args.runs), args.profile ? 'profile' : ''], 600_000);
+      // A missed target is profiled, so the report says where the time goes.
+      if (!args.profile && res.status === 'ok' && c.cost.ms !== undefined && median(res.value.total) >= c.cost.ms) {
+        log(`cost  ${c.id}: target missed, profiling ...`);
+        const again = await runChild<CostResult>('./costWorker.ts', [f.path, '1', 'profile'], 600_000);
+        if (again.status === 'ok') res = { ...res, value: { ...res.value, profile: again.value.profile } };
+      }
+      costRows.push({ c, cost: res });
+    }
+  }
+
   const nodeWall = performance.now() - started;
 
   const runBrowser = args.browser ?? systemChromium() !== undefined;
@@ -200,11 +222,12 @@ async function main() {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const out: string[] = [];
   if (args.node) out.push(nodeReport(rows, args, cpu), '');
+  if (costRows.length) out.push(costReport(costRows, args), '');
   if (browser) out.push(browserReport(browser), '');
   else if (browserError) out.push('## In the browser', '', `The browser suite failed: ${browserError}`, '');
   out.push(`Bench wall time: ${ms(wall)}${args.node && browser ? ` (Node suite ${ms(nodeWall)}, browser suite ${ms(browser.wallMs)})` : ''}.`);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError }, null, 2));
 }
 
 function nodeReport(rows: Row[], args: Args, cpu: string): string {
@@ -228,6 +251,62 @@ function nodeReport(rows: Row[], args: Args, cpu: string): string {
   }
   return out.join('\n');
 }
+
+interface CostRow {
+  c: BenchCase;
+  cost: ChildOutcome<CostResult>;
+}
+
+function costReport(rows: CostRow[], args: Args): string {
+  const ok = (r: CostRow, f: (v: CostResult) => string) => (r.cost.status === 'ok' ? f(r.cost.value) : '');
+  const met = (r: CostRow) => ok(r, (v) => (r.c.cost!.ms === undefined ? '' : median(v.total) < r.c.cost!.ms ? 'yes' : 'NO'));
+  const cols: Column<CostRow>[] = [
+    { header: 'model', align: 'left', cell: (r) => (r.cost.status === 'ok' ? r.c.id : `${r.c.id} (${r.cost.status === 'timeout' ? 'timed out' : `error: ${r.cost.message}`})`) },
+    { header: 'nodes', cell: (r) => ok(r, (v) => String(v.nodes)) },
+    { header: 'costed', cell: (r) => ok(r, (v) => String(v.costedNodes)) },
+    { header: 'errors', cell: (r) => ok(r, (v) => String(v.errors)) },
+    { header: 'first run', cell: (r) => ok(r, (v) => ms(v.total[0])) },
+    { header: 'preprocess', cell: (r) => ok(r, (v) => ms(median(v.preprocess))) },
+    { header: 'inferenceCost', cell: (r) => ok(r, (v) => ms(median(v.total))) },
+    { header: 'min', cell: (r) => ok(r, (v) => ms(Math.min(...v.total))) },
+    { header: 'target', align: 'left', cell: (r) => (r.c.cost!.ms !== undefined ? `< ${ms(r.c.cost!.ms)} (${r.c.cost!.label})` : r.c.cost!.label) },
+    { header: 'met', cell: met },
+  ];
+  const out: string[] = [];
+  out.push(`## Inference cost in Node (median of ${args.runs} run${args.runs > 1 ? 's' : ''})`);
+  out.push('');
+  out.push(markdownTable(cols, rows));
+  out.push('');
+  out.push('- inferenceCost: the whole of `inferenceCost(model)` with default options (discount sparsity): the reference\'s preprocessing (unique parameters, datatype inference, constant folding with weight quantizers, cleanup), unique node names, shapes, datatypes and the per-node costs. Each run on a freshly decoded model (decoding not timed), in one process: the median is JIT-warm, the first run is cold.');
+  out.push('- preprocess: `preprocessForCost` alone, timed the same way; the rest of inferenceCost is naming, shape and datatype inference on the result, and costing.');
+  out.push(`- Load average ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end of the suite: on a busy machine every figure grows.`);
+  for (const r of rows) {
+    if (r.cost.status !== 'ok' || !r.cost.value.profile) continue;
+    const p = r.cost.value.profile;
+    out.push('');
+    out.push(`### Where the time goes: ${r.c.id} (one profiled run: ${ms(p.totalMs)} in inferenceCost and garbage collection)`);
+    out.push('');
+    out.push('Inclusive time of the main stages (a stage called several times is summed; stages nest):');
+    out.push('');
+    out.push(markdownTable<CostProfileRow>([
+      { header: 'stage', align: 'left', cell: (e) => e.fn },
+      { header: 'ms', cell: (e) => ms(e.ms) },
+      { header: 'share', cell: (e) => `${(100 * e.share).toFixed(0)} %` },
+    ], p.stages));
+    out.push('');
+    out.push('Top functions by self time:');
+    out.push('');
+    out.push(markdownTable<CostProfileRow>([
+      { header: 'function', align: 'left', cell: (e) => e.fn },
+      { header: 'where', align: 'left', cell: (e) => e.where },
+      { header: 'ms', cell: (e) => ms(e.ms) },
+      { header: 'share', cell: (e) => `${(100 * e.share).toFixed(1)} %` },
+    ], p.self));
+  }
+  return out.join('\n');
+}
+
+type CostProfileRow = NonNullable<CostResult['profile']>['self'][number];
 
 function browserReport(b: BrowserSuiteResult): string {
   const out: string[] = [];
