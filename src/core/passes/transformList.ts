@@ -6,6 +6,7 @@ import { quantToQcdq } from './quantToQcdq.js';
 import { qcdqToQuant } from './qcdqToQuant.js';
 import { convertToChannelsLast } from './convertToChannelsLast.js';
 import { lowerConvsToMatMul } from './lowerConvsToMatMul.js';
+import { pruneChannelsPass } from './pruneChannels.js';
 import { batchnormToAffine } from './batchnormToAffine.js';
 import { changeBatchSize } from './changeBatchSize.js';
 import { cleanup } from './cleanup.js';
@@ -42,4 +43,5 @@ export const TRANSFORM_LIST: TransformDef<never>[] = [
   changeBatchSize as TransformDef<never>,
   convertToChannelsLast as TransformDef<never>,
   lowerConvsToMatMul as TransformDef<never>,
+  pruneChannelsPass as TransformDef<never>,
 ];
