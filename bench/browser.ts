@@ -30,10 +30,10 @@ import { OUT_DIR, REPO_ROOT } from './synthFiles.js';
 import { markdownTable, mb, median, ms, percentile, type Column } from './table.js';
 
 const MiB = 1024 * 1024;
-const WEB_DIR = join(OUT_DIR, 'web');
+export const WEB_DIR = join(OUT_DIR, 'web');
 /** The unminified build for profiles lives inside the served directory, so one server serves both. */
-const PROFILE_SUBDIR = 'profile';
-const FILES_SUBDIR = 'bench-files';
+export const PROFILE_SUBDIR = 'profile';
+export const FILES_SUBDIR = 'bench-files';
 const VITE_BIN = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
 const VIEWPORT = { width: 1400, height: 900 };
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -170,13 +170,13 @@ function runNode(args: string[], timeoutMs: number): Promise<void> {
   });
 }
 
-async function buildApp(profile: boolean): Promise<void> {
+export async function buildApp(profile: boolean): Promise<void> {
   await runNode([VITE_BIN, 'build', '--outDir', WEB_DIR, '--emptyOutDir', '--logLevel', 'warn'], 300_000);
   if (profile) await runNode([VITE_BIN, 'build', '--outDir', join(WEB_DIR, PROFILE_SUBDIR), '--emptyOutDir', '--minify', 'false', '--logLevel', 'warn'], 300_000);
 }
 
 /** Hard link when possible (no copy of 100 MB), else copy. */
-function placeFile(src: string, name: string): void {
+export function placeFile(src: string, name: string): void {
   const dir = join(WEB_DIR, FILES_SUBDIR);
   mkdirSync(dir, { recursive: true });
   const dst = join(dir, name);
@@ -200,13 +200,13 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Server {
+export interface Server {
   url: string;
   stop(): Promise<void>;
 }
 
 /** `vite preview` of bench/out/web on a free port; resolves once it answers. */
-async function startPreview(): Promise<Server> {
+export async function startPreview(): Promise<Server> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const child: ChildProcess = spawn(process.execPath, [VITE_BIN, 'preview', '--outDir', WEB_DIR, '--port', String(port), '--strictPort', '--host', '127.0.0.1'], {
@@ -256,7 +256,7 @@ async function startPreview(): Promise<Server> {
   }
 }
 
-async function launch(log: (s: string) => void): Promise<{ browser: Browser; executable: string }> {
+export async function launch(log: (s: string) => void): Promise<{ browser: Browser; executable: string }> {
   const sys = systemChromium();
   if (sys) {
     try {
@@ -298,7 +298,7 @@ type PageStudio = {
 };
 
 /** Fetch the model's bytes from the server into a Blob in the page (not timed); kept for a second open. */
-async function pageFetch(url: string): Promise<number> {
+export async function pageFetch(url: string): Promise<number> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`fetch ${url}: HTTP ${res.status}`);
   const blob = await res.blob();
@@ -307,7 +307,7 @@ async function pageFetch(url: string): Promise<number> {
 }
 
 /** Open the fetched Blob as a File and wait for the first paint of its layout. */
-async function pageOpen(arg: { name: string; timeoutMs: number }): Promise<PageOpenResult> {
+export async function pageOpen(arg: { name: string; timeoutMs: number }): Promise<PageOpenResult> {
   const w = window as unknown as { __qonnxStudio: PageStudio; __qonnxFrame?: { key: string; at: number }; __benchBlob?: Blob };
   const blob = w.__benchBlob;
   if (!blob) throw new Error('no model bytes in the page');
@@ -392,7 +392,7 @@ function pageSettle(): Promise<void> {
 
 const KEEP_NAMES_SHIM = 'globalThis.__name = globalThis.__name || ((f) => f);';
 
-async function freshPage(browser: Browser, url: string): Promise<{ page: Page; close: () => Promise<void> }> {
+export async function freshPage(browser: Browser, url: string): Promise<{ page: Page; close: () => Promise<void> }> {
   const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
   await context.addInitScript(KEEP_NAMES_SHIM);
   const page = await context.newPage();
@@ -517,7 +517,7 @@ interface TraceCallFrame {
   lineNumber?: number;
   columnNumber?: number;
 }
-interface TraceEvent {
+export interface TraceEvent {
   name: string;
   pid: number;
   tid: number;
@@ -537,7 +537,7 @@ const B64 = new Map([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
  * A bundle's source map, decoded enough to answer "which source file and line is this generated
  * position": per generated line, its segments [column, source index, source line].
  */
-class SourceMap {
+export class SourceMap {
   private readonly lines: Int32Array[] = [];
   constructor(private readonly sources: string[], mappings: string) {
     let src = 0;
@@ -599,7 +599,7 @@ class SourceMap {
   }
 }
 
-function summariseTrace(events: TraceEvent[], maps: Map<string, SourceMap | undefined>, top: number): ThreadProfile[] {
+export function summariseTrace(events: TraceEvent[], maps: Map<string, SourceMap | undefined>, top: number): ThreadProfile[] {
   const threadName = new Map<string, string>();
   for (const e of events) if (e.name === 'thread_name' && e.args?.name) threadName.set(`${e.pid}:${e.tid}`, e.args.name);
   interface Acc {

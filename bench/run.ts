@@ -21,6 +21,8 @@
  *   --profile          browser suite: one more open per model under the CPU profiler, top self-time functions;
  *                      cost suite: one more inferenceCost per model under the profiler (also done when a target is missed)
  *   --no-cost          skip the cost suite (inferenceCost timed in Node, bench/costWorker.ts)
+ *   --no-edit          skip the edit suite (bit-width change to cost on screen in Chromium, bench/editBench.ts)
+ *   --edit-only        only the edit suite (with --profile: one more edit per model under the CPU profiler)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ import type { CoreResult } from './coreWorker.js';
 import type { CostResult } from './costWorker.js';
 import type { ElkResult } from './elkWorker.js';
 import { browserTable, profileReport, runBrowserSuite, smoothnessTable, systemChromium, type BrowserSuiteResult } from './browser.js';
+import { editCases, editReport, runEditSuite, type EditSuiteResult } from './editBench.js';
 import { REPO_ROOT, ensureExternalDataModel } from './synthFiles.js';
 import { markdownTable, mb, median, ms, type Column } from './table.js';
 
@@ -46,10 +49,14 @@ interface Args {
   node: boolean;
   profile: boolean;
   cost: boolean;
+  /** the edit suite (bench/editBench.ts), run with the browser suite */
+  edit: boolean;
+  /** the browser suite's open timings (false with --edit-only) */
+  open: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true };
+  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -71,6 +78,13 @@ function parseArgs(argv: string[]): Args {
       a.node = false;
     } else if (k === '--profile') a.profile = true;
     else if (k === '--no-cost') a.cost = false;
+    else if (k === '--no-edit') a.edit = false;
+    else if (k === '--edit-only') {
+      a.browser = true;
+      a.node = false;
+      a.open = false;
+      a.edit = true;
+    }
     else throw new Error(`Unknown option ${k}`);
   }
   return a;
@@ -207,7 +221,7 @@ async function main() {
   const browserCases = cases.filter((c) => c.browser);
   let browser: BrowserSuiteResult | undefined;
   let browserError: string | undefined;
-  if (runBrowser && browserCases.length) {
+  if (runBrowser && browserCases.length && args.open) {
     try {
       browser = await runBrowserSuite(browserCases, { runs: args.runs, smoothness: true, profile: args.profile, log });
     } catch (e) {
@@ -218,6 +232,19 @@ async function main() {
     log('no /usr/bin/chromium: skipping the browser suite (--browser runs it with Playwright\'s own Chromium)');
   }
 
+  // Edit suite: a bit-width change to the updated cost on screen (its own build and server).
+  let edit: EditSuiteResult | undefined;
+  let editError: string | undefined;
+  const edits = editCases(cases);
+  if (runBrowser && args.edit && edits.length) {
+    try {
+      edit = await runEditSuite(edits, { runs: args.runs, profile: args.profile, log });
+    } catch (e) {
+      editError = e instanceof Error ? e.message : String(e);
+      log(`edit suite failed: ${editError}`);
+    }
+  }
+
   const wall = performance.now() - started;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const out: string[] = [];
@@ -225,9 +252,11 @@ async function main() {
   if (costRows.length) out.push(costReport(costRows, args), '');
   if (browser) out.push(browserReport(browser), '');
   else if (browserError) out.push('## In the browser', '', `The browser suite failed: ${browserError}`, '');
+  if (edit) out.push(editReport(edit), '');
+  else if (editError) out.push('## Edit → cost on screen', '', `The edit suite failed: ${editError}`, '');
   out.push(`Bench wall time: ${ms(wall)}${args.node && browser ? ` (Node suite ${ms(nodeWall)}, browser suite ${ms(browser.wallMs)})` : ''}.`);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError }, null, 2));
 }
 
 function nodeReport(rows: Row[], args: Args, cpu: string): string {

@@ -17,6 +17,7 @@ import { getAnnotation, setAnnotation } from '../qonnx/annotations.js';
 import { deleteNode, exposeAsOutput, renameNode, renameTensor, setAttribute, setInputShape, setModelMetadata } from './edit.js';
 import { indexGraph } from './graphIndex.js';
 import { canRedo, canUndo, current, jumpTo, newHistory, pushVersion, redo, undo } from './history.js';
+import { applyDelta, makeDelta } from './modelDelta.js';
 import { listQuantizers, setQuantizer } from './quantEdit.js';
 import { int64From, int64ToNumber, type Model, type Node } from './types.js';
 import { validateModel } from './validate.js';
@@ -24,11 +25,12 @@ import { validateModel } from './validate.js';
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
-function sharedModel(name: string): Model {
+function sharedBytes(name: string): Uint8Array {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return decodeModel(new Uint8Array(fs.readFileSync(path.resolve(dir, '../shared/models', name))), { fileName: name });
+  return new Uint8Array(fs.readFileSync(path.resolve(dir, '../shared/models', name)));
 }
+const sharedModel = (name: string): Model => decodeModel(sharedBytes(name), { fileName: name });
 
 /** Node indices and tensors of zoo_TFC_2W2A: see quantEdit.test.ts for the whole table. */
 const TFC = sharedModel('zoo_TFC_2W2A.onnx');
@@ -316,5 +318,43 @@ describe('history of edits: undo, redo, jump', () => {
     const w = (m: Model) => indexGraph(m.graph!).initializer.get('41');
     expect(w(alt)).toBe(w(TFC));
     expect(w(v3)).toBe(w(TFC));
+  });
+});
+
+describe('what an edit sends to the model worker (makeDelta)', () => {
+  /** Every ArrayBuffer a structured clone of `x` would copy, with its size. */
+  function buffers(x: unknown, out = new Map<ArrayBufferLike, number>()): Map<ArrayBufferLike, number> {
+    if (x === null || typeof x !== 'object') return out;
+    if (ArrayBuffer.isView(x)) return out.set(x.buffer, x.buffer.byteLength);
+    for (const v of Array.isArray(x) ? x : Object.values(x)) buffers(v, out);
+    return out;
+  }
+
+  it('holds no view into the file: a 4-bit edit of TFC posts a few hundred bytes, not the file', () => {
+    const bytes = sharedBytes('zoo_TFC_2W2A.onnx');
+    const base = decodeModel(bytes);
+    // the decoded model's bytes fields (attribute strings, tensors) are views into the file buffer
+    expect(Math.max(...buffers(base).values())).toBe(bytes.buffer.byteLength);
+    const edited = setQuantizer(renameNode(base, 10, 'fc1'), 8, { bits: 4, roundingMode: 'FLOOR' });
+    const d = makeDelta(edited, base);
+    const sizes = [...buffers(d).values()];
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThan(1024);
+    // the worker, holding its own decode of the file, rebuilds exactly the edited model
+    const rebuilt = applyDelta(structuredClone(d), decodeModel(bytes));
+    expect(Buffer.from(encodeModel(rebuilt)).equals(Buffer.from(encodeModel(edited)))).toBe(true);
+    // the models themselves are untouched: still views, still the same objects
+    expect(Math.max(...buffers(edited).values())).toBe(bytes.buffer.byteLength);
+    expect(edited.graph!.node![7]).toBe(base.graph!.node![7]);
+  });
+
+  it('a changed initializer that is a view into the file travels with its own bytes only', () => {
+    const bytes = sharedBytes('zoo_TFC_2W2A.onnx');
+    const base = decodeModel(bytes);
+    const renamed = renameTensor(base, '41', 'w0'); // a new tensor object over the same 200 kB view
+    const d = makeDelta(renamed, base);
+    const w0 = d.model.graph!.initializer!.find((t) => t.name === 'w0')!;
+    expect(w0.rawData!.byteLength).toBe(784 * 64 * 4);
+    expect(w0.rawData!.buffer.byteLength).toBe(784 * 64 * 4);
+    expect(Buffer.from(encodeModel(applyDelta(structuredClone(d), base))).equals(Buffer.from(encodeModel(renamed)))).toBe(true);
   });
 });

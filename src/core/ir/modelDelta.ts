@@ -22,7 +22,36 @@ export function makeDelta(model: Model, base: Model): ModelDelta {
     refs.push(i);
     return { ...PLACEHOLDER, name: t.name };
   });
-  return { model: { ...model, graph: { ...(model.graph ?? {}), initializer } }, refs };
+  return { model: ownBuffers({ ...model, graph: { ...(model.graph ?? {}), initializer } }), refs };
+}
+
+/**
+ * Fix: decoded bytes fields (attribute strings such as rounding_mode, tensors of an edit) are views
+ * into the file's buffer, and structured clone copies a view's whole buffer: a 5-byte "ROUND" sent
+ * the 100 MB file along with every edit. Views smaller than their buffer are copied here, so the
+ * message holds only their own bytes. Objects without such a view are kept as they are.
+ */
+function ownBuffers<T>(x: T): T {
+  if (x === null || typeof x !== 'object') return x;
+  if (ArrayBuffer.isView(x)) {
+    if (x instanceof DataView || x.byteLength === x.buffer.byteLength) return x;
+    return (x as unknown as Uint8Array).slice() as unknown as T;
+  }
+  if (Array.isArray(x)) {
+    let out: unknown[] | undefined;
+    x.forEach((v, i) => {
+      const c = ownBuffers(v);
+      if (c !== v) (out ??= x.slice())[i] = c;
+    });
+    return (out ?? x) as T;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(x)) {
+    const v = (x as Record<string, unknown>)[k];
+    const c = ownBuffers(v);
+    if (c !== v) (out ??= { ...(x as Record<string, unknown>) })[k] = c;
+  }
+  return (out ?? x) as T;
 }
 
 export function applyDelta(delta: ModelDelta, base: Model): Model {
