@@ -2,7 +2,7 @@
  * Editing zoo_TFC_2W2A in the browser: bit widths from the quantizer table and from the precision form,
  * the live cost before -> after, edited-node markers, export of the edited model (checked with the CLI),
  * undo/redo, re-opening the export; the transform dialog (cleanup, preview, apply, undo), renaming a node,
- * and the compare dialog.
+ * the compare dialog, and the other sidebar edits (input shape, metadata, tensors, attributes, delete).
  *
  * Numbers: TFC has 784*64 + 64*64 + 64*64 + 64*10 = 59,008 MACs, all with 2-bit inputs. Dense (sparsity
  * not discounted) that is 2 x 2 x 59,008 = 236,032 BOPs; with every weight quantizer at 4 bits,
@@ -267,4 +267,78 @@ test('the compare dialog lists the precision changes after a bit-width edit', as
   await expect(bopsRow).toContainText(fmt(22355 * 4));
   await expect(bopsRow).toContainText(fmt(22355 * 8));
   await expect(bopsRow).toContainText('+100.0 %');
+});
+
+test('sidebar edits: input shape, metadata, expose and rename a tensor, attribute, delete node; the export has them', async ({ page }) => {
+  const modelTab = () => page.getByTestId('sidebar').getByRole('button', { name: 'Model', exact: true }).click();
+  await openCostPanel(page);
+  // sparsity discounted (the default): 22,355 nonzero MACs of 2 x 2 bits
+  await expect(page.getByTestId('total-bops')).toHaveText(fmt(4 * 22355));
+
+  // input shape: a batch of 4 costs 4 times as much; undo
+  await page.getByTestId('input-shape').first().click();
+  await expect(page.getByTestId('input-shape-input')).toHaveValue('1, 1, 28, 28');
+  await page.getByTestId('input-shape-input').fill('4, 1, 28, 28');
+  await page.getByTestId('input-shape-input').press('Enter');
+  await expect(page.getByTestId('total-bops')).toHaveText(fmt(4 * 4 * 22355));
+  await expect(page.getByTestId('history')).toContainText('Input 0 shape [4, 1, 28, 28]');
+  await blur(page);
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('total-bops')).toHaveText(fmt(4 * 22355));
+
+  // metadata
+  await page.getByTestId('add-metadata').click();
+  await page.getByTestId('add-metadata-input').fill('author=qonnx-studio e2e');
+  await page.getByTestId('add-metadata-input').press('Enter');
+  await expect(page.getByTestId('metadata')).toContainText('author');
+  await expect(page.getByTestId('metadata')).toContainText('qonnx-studio e2e');
+
+  // expose MatMul_20's output (46) as a graph output, then rename it everywhere
+  await selectBySearch(page, 'MatMul_20');
+  await page.getByTestId('node-panel').getByRole('button', { name: '46', exact: true }).click();
+  await expect(page.getByTestId('tensor-panel')).toBeVisible();
+  await page.getByTestId('expose-output').click();
+  await expect(page.getByTestId('expose-output')).toHaveCount(0);
+  await page.getByTestId('rename-tensor').click();
+  await page.getByTestId('rename-tensor-input').fill('fc1_out');
+  await page.getByTestId('rename-tensor-input').press('Enter');
+  await expect(page.getByTestId('tensor-panel').locator('h2')).toContainText('fc1_out');
+
+  // an attribute of Quant_13, typed text
+  await selectBySearch(page, 'Quant_13');
+  await page.getByTestId('attr-rounding_mode').click();
+  await expect(page.getByTestId('attr-rounding_mode-input')).toHaveValue('ROUND');
+  await page.getByTestId('attr-rounding_mode-input').fill('FLOOR');
+  await page.getByTestId('attr-rounding_mode-input').press('Enter');
+  await expect(page.getByTestId('attr-rounding_mode')).toContainText('FLOOR');
+
+  // delete BatchNormalization_21 (bridged: Quant_25 reads MatMul_20's output)
+  await selectBySearch(page, 'BatchNormalization_21');
+  await page.getByTestId('delete-node').click();
+  await modelTab();
+  await expect(page.getByTestId('node-count')).toHaveText(String(TFC_NODES - 1));
+  // a node with two computed inputs is refused with the reason
+  await selectBySearch(page, 'MatMul_32');
+  await page.getByTestId('delete-node').click();
+  await expect(page.getByTestId('notice')).toContainText("has 2 data inputs");
+  await modelTab();
+  await expect(page.getByTestId('node-count')).toHaveText(String(TFC_NODES - 1));
+
+  // the exported file, read by the CLI
+  const d = await exportVia(page, 'export-onnx');
+  const dir = mkdtempSync(join(tmpdir(), 'qonnx-edit-e2e-'));
+  try {
+    const file = join(dir, 'edited.onnx');
+    writeFileSync(file, await downloadBytes(d));
+    const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'info', file, '--json'], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.node_count).toBe(TFC_NODES - 1);
+    expect(info.op_histogram['ai.onnx::BatchNormalization']).toBe(2);
+    expect(info.outputs.map((o: { name: string }) => o.name)).toEqual(['90', 'fc1_out']);
+    expect(info.inputs[0].shape).toEqual([1, 1, 28, 28]);
+    expect(info.metadata).toEqual({ author: 'qonnx-studio e2e' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
