@@ -28,7 +28,7 @@
  * kernels honour them. Nodes that cannot be converted (unknown rank, 5-d tensors, MaxPool with an
  * Indices output, BatchNormalization in training mode) are listed in `notes`.
  */
-import { analyzeModel } from '../analysis/modelAnalysis.js';
+import { inferShapes, type ShapeInferenceResult } from '../analysis/shapeInference.js';
 import type { Model, Node } from '../ir/types.js';
 import { toChannelsFirstPerm, toChannelsLastPerm } from '../qonnx/ops/channelsLastLayout.js';
 import { CHANNELS_LAST_DOMAIN, resolveCustomOp } from '../qonnx/registry.js';
@@ -55,9 +55,24 @@ const inversePerm = (p: readonly number[]) => p.map((_, i) => p.indexOf(i));
 
 type Step = (m: Model, notes: string[]) => Model | undefined;
 
+/** Shapes of a model version (shape inference only: the datatypes are not needed here). */
+const shapeCache = new WeakMap<Model, ShapeInferenceResult['tensors']>();
+function shapesOf(m: Model): ShapeInferenceResult['tensors'] {
+  let s = shapeCache.get(m);
+  if (!s) {
+    try {
+      s = inferShapes(m).tensors;
+    } catch {
+      s = new Map();
+    }
+    shapeCache.set(m, s);
+  }
+  return s;
+}
+
 /** Rank of a tensor (shape inference), or undefined. */
-const rankOf = (m: Model, t: string | undefined | null) => (t ? analyzeModel(m).shapes.tensors.get(t)?.shape?.length : undefined);
-const shapeOf = (m: Model, t: string | undefined | null) => (t ? analyzeModel(m).shapes.tensors.get(t)?.shape ?? null : null);
+const rankOf = (m: Model, t: string | undefined | null) => (t ? shapesOf(m).get(t)?.shape?.length : undefined);
+const shapeOf = (m: Model, t: string | undefined | null) => (t ? shapesOf(m).get(t)?.shape ?? null : null);
 
 function transposePerm(m: Model, n: Node): number[] | undefined {
   const r = rankOf(m, n.input?.[0]);
@@ -169,14 +184,15 @@ function insertChannelsLast(m: Model, notes: string[]): Model | undefined {
 
 function removeConsecutive(m: Model): Model | undefined {
   const d = new GraphDraft(m);
+  const gone = new Set<Node>();
   for (let i = 0; i < d.nodes.length; i++) {
     const t1 = d.nodes[i];
-    if (!isTranspose(t1)) continue;
+    if (!isTranspose(t1) || gone.has(t1)) continue;
     const mid = t1.output?.[0] ?? '';
     const cons = d.consumers(mid);
     if (cons.length !== 1 || d.isGraphOutput(mid)) continue;
     const t2 = d.nodes[cons[0]];
-    if (!isTranspose(t2) || (t2.input ?? []).length !== 1) continue;
+    if (!isTranspose(t2) || gone.has(t2) || (t2.input ?? []).length !== 1) continue;
     const p1 = transposePerm(m, t1), p2 = transposePerm(m, t2);
     if (!p1 || !p2 || p1.length !== p2.length || !p2.every((v, k) => p1[v] === k)) continue;
     const src = t1.input?.[0] ?? '';
@@ -184,13 +200,15 @@ function removeConsecutive(m: Model): Model | undefined {
     if (d.isGraphOutput(y)) {
       // the graph output keeps its name: the producer of src writes it instead (when src is a node output)
       const pi = d.producer(src);
-      if (pi < 0 || d.isGraphOutput(src) || d.consumers(src).length !== 1) continue;
+      if (pi < 0 || gone.has(d.nodes[pi]) || d.isGraphOutput(src) || d.consumers(src).length !== 1) continue;
       d.nodes[pi] = { ...d.nodes[pi], output: (d.nodes[pi].output ?? []).map((o) => (o === src ? y : o)) };
     } else d.rewire(d.consumers(y), y, src);
-    d.nodes = d.nodes.filter((n) => n !== t1 && n !== t2);
-    return d.build();
+    gone.add(t1);
+    gone.add(t2);
   }
-  return undefined;
+  if (!gone.size) return undefined;
+  d.nodes = d.nodes.filter((n) => !gone.has(n));
+  return d.build();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -204,14 +222,16 @@ function singleValued(m: Model, t: string | undefined): boolean {
 
 function moveChanLastUpstream(m: Model): Model | undefined {
   const d = new GraphDraft(m);
+  const touched = new Set<Node>();
   for (let i = 0; i < d.nodes.length; i++) {
     const t = d.nodes[i];
-    if (!layoutPerm(m, t, 'last')) continue;
+    if (touched.has(t) || !layoutPerm(m, t, 'last')) continue;
     if (rankOf(m, t.input![0]) === 3 && !leadsIntoChannelsLast(m, d, t.output![0])) continue;
     const mid = t.input![0];
     const pi = d.producer(mid);
     if (pi < 0) continue;
     const p = d.nodes[pi];
+    if (touched.has(p)) continue;
     const pop = resolveCustomOp(p, m)?.opType ?? (isStandard(p) ? p.opType ?? '' : '');
     let ok = MOVE_THROUGH.has(pop) && isStandard(p);
     if (MOVE_THROUGH_IF_SCALAR.has(pop) && isStandard(p)) ok = singleValued(m, p.input?.[1]);
@@ -224,12 +244,12 @@ function moveChanLastUpstream(m: Model): Model | undefined {
     // x -> T -> mid -> P -> y
     d.nodes[i] = { ...p, input: [mid, ...(p.input ?? []).slice(1)], output: [y] };
     d.nodes[pi] = { ...t, input: [x], output: [mid] };
+    touched.add(d.nodes[i]).add(d.nodes[pi]);
     const dt = d.annotation(x, 'finn_datatype');
     d.setAnnotation(mid, 'finn_datatype', dt);
     d.dropValueInfo(mid);
-    return d.build();
   }
-  return undefined;
+  return touched.size ? d.build() : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -282,9 +302,10 @@ function isEltwise(m: Model, n: Node): boolean {
 
 function moveChanFirstDownstream(m: Model): Model | undefined {
   const d = new GraphDraft(m);
+  const touched = new Set<Node>();
   for (let i = 0; i < d.nodes.length; i++) {
     const t = d.nodes[i];
-    if (!layoutPerm(m, t, 'first')) continue;
+    if (touched.has(t) || !layoutPerm(m, t, 'first')) continue;
     const x = t.input![0];
     if (d.producer(x) < 0) continue; // at the top of the graph: left for RemoveConsecutive
     if (rankOf(m, x) === 3 && !fedByChannelsLast(m, d, x)) continue;
@@ -293,7 +314,7 @@ function moveChanFirstDownstream(m: Model): Model | undefined {
     if (cons.length !== 1 || d.isGraphOutput(t1)) continue;
     const ei = cons[0];
     const e = d.nodes[ei];
-    if (!isEltwise(m, e) || (e.output ?? []).length !== 1) continue;
+    if (touched.has(e) || !isEltwise(m, e) || (e.output ?? []).length !== 1) continue;
     const rank = rankOf(m, x)!;
     const perm = transposePerm(m, t)!;
     const inv = inversePerm(perm);
@@ -356,9 +377,10 @@ function moveChanFirstDownstream(m: Model): Model | undefined {
     d.setAnnotation(t1, 'finn_datatype', d.annotation(t2, 'finn_datatype'));
     d.dropValueInfo(t1);
     d.nodes = d.nodes.flatMap((n, k) => (k === i ? [] : k === ei ? [...before, newE, newT] : [n]));
-    return d.build();
+    for (const n of [...before, newE, newT]) touched.add(n);
+    i--; // the node after T now sits at i
   }
-  return undefined;
+  return touched.size ? d.build() : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -510,7 +532,7 @@ const fold: Step = (m) => {
 /** value_info entries whose declared shape no longer matches the inferred one get the inferred shape. */
 function refreshValueInfo(m: Model): Model {
   const g = m.graph ?? {};
-  const shapes = analyzeModel(m).shapes.tensors;
+  const shapes = shapesOf(m);
   let changed = false;
   const vis = (g.valueInfo ?? []).map((v) => {
     const inf = shapes.get(v.name ?? '')?.shape;
