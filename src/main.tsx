@@ -6,6 +6,7 @@ import { App } from './app/App.js';
 import { useApp } from './app/store.js';
 import { openFiles } from './app/open.js';
 import { modelWorker } from './app/workerClient.js';
+import './app/serviceWorker.js'; // offline use and cross-origin isolation (production builds only)
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -90,7 +90,13 @@ export function inferDatatypes(model: Model, opts: DatatypeOptions = {}): Dataty
     if (custom) {
       // Parameters (scale, zero point, bit width, thresholds) decide datatypes; the data input never does.
       const constInputs = (n.input ?? []).map((t, k) => (t && k > 0 ? constOf(t) : undefined));
-      return custom.inferDatatypes({ inputTypes: (n.input ?? []).map((t) => (t ? typeOf(t) : FLOAT32)), attrs: attrMap(n), constInputs, allowScaledInt }).map(finish);
+      try {
+        return custom.inferDatatypes({ inputTypes: (n.input ?? []).map((t) => (t ? typeOf(t) : FLOAT32)), attrs: attrMap(n), constInputs, allowScaledInt }).map(finish);
+      } catch {
+        // A node whose attributes break its op's contract (a damaged rounding_mode, ...) gets no rule,
+        // like an unknown op, as in shape inference; the validator and the run report the attribute.
+        return undefined;
+      }
     }
     if (n.domain && n.domain !== 'ai.onnx') return undefined; // unknown custom domain: keep annotations
     if (op === 'Sign') return [BIPOLAR];

@@ -95,7 +95,8 @@ export const foldConstants: Pass<FoldConstantsParams> = {
           result = undefined;
         }
       }
-      if (!result) continue;
+      // A kernel given damaged attributes or shapes can compute nonsense dimensions: leave such a node unfolded.
+      if (!result || !result.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || result.data.length !== result.shape.reduce((a, b) => a * b, 1)) continue;
       values.set(out, result);
       removed.add(i);
       added.push(toTensor(out, result));
