@@ -568,6 +568,7 @@ export const convertToChannelsLast: TransformDef<ChannelsLastParams> = {
       doc: 'Also make the graph input channels-last (its shape becomes [N, H, W, C]), so that no Transpose is left at the start',
     },
   ],
+  lossy: false,
   run(model, params) {
     const notes: string[] = [];
     let m = model;

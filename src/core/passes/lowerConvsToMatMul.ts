@@ -54,6 +54,7 @@ export const lowerConvsToMatMul: TransformDef<Record<string, never>> = {
   title: 'Lower Convs to MatMul',
   summary: 'Replace each 2-D Conv by Transpose -> Im2Col -> MatMul -> Transpose (biases become an Add), as FINN expects before mapping to hardware',
   params: [],
+  lossy: false,
   run(model) {
     const notes: string[] = [];
     const withBias = extractBiasFromConv.run(model, {});

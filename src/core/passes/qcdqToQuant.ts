@@ -52,6 +52,7 @@ export const qcdqToQuant: TransformDef = {
   title: 'QCDQ to Quant',
   summary: 'Fuse each QuantizeLinear -> [Clip] -> DequantizeLinear chain (and DequantizeLinear on integer weights) into one Quant node with the matching bit width, signed and narrow',
   params: [],
+  lossy: false,
   run(model) {
     const g = model.graph ?? {};
     const idx = indexGraph(g);

@@ -97,6 +97,7 @@ export const quantToQcdq: TransformDef<QuantToQcdqParams> = {
       doc: 'Store quantized weights as int8/uint8 initializers read by DequantizeLinear alone (the reference keeps QuantizeLinear on the float weights)',
     },
   ],
+  lossy: false,
   run(model, params) {
     const d = new GraphDraft(model);
     const idx = indexGraph(model.graph ?? {});
