@@ -1,13 +1,13 @@
 /** A value shown as text that becomes an input on click; Enter applies, Escape cancels. */
 import { useState } from 'react';
 
-export function InlineEdit({ value, onCommit, title, testId, mono = true, iconOnly = false }: { value: string; onCommit: (v: string) => void; title?: string; testId?: string; mono?: boolean; iconOnly?: boolean }) {
+export function InlineEdit({ value, display, onCommit, title, testId, mono = true, iconOnly = false }: { value: string; display?: string; onCommit: (v: string) => void; title?: string; testId?: string; mono?: boolean; iconOnly?: boolean }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(value);
   if (!editing)
     return (
       <button className={`inline-edit${mono ? ' mono' : ''}`} title={title ?? 'Click to edit'} data-testid={testId} onClick={() => { setDraft(value); setEditing(true); }}>
-        {iconOnly ? <span className="pencil always">✎</span> : <>{value || <span className="muted">(empty)</span>} <span className="pencil">✎</span></>}
+        {iconOnly ? <span className="pencil always">✎</span> : <>{(display ?? value) || <span className="muted">(empty)</span>}<span className="pencil" aria-hidden="true"> ✎</span></>}
       </button>
     );
   return (

@@ -75,6 +75,7 @@ export function NodePanel({ index }: { index: number }) {
                   {isEditableAttr(a) ? (
                     <InlineEdit
                       value={attrEditText(a)}
+                      display={attrValueText(a)}
                       title={`Edit ${a.name} (${ATTR_TYPE_NAMES[attrType(a)]})`}
                       testId={`attr-${a.name}`}
                       onCommit={(v) => useApp.getState().edit((m) => setAttribute(m, index, parseAttr(a, v)), `${n.name || n.opType}: ${a.name} = ${v}`)}

@@ -6,7 +6,7 @@
  * inference again, unique node names), so node names and numbers match the reference exactly.
  */
 import { indexGraph } from '../ir/graphIndex.js';
-import type { Model, Node } from '../ir/types.js';
+import type { Model, Node, Tensor } from '../ir/types.js';
 import { isExternal, tensorValues } from '../onnx/tensorData.js';
 import { annotateDatatypes, giveUniqueNodeNames, giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from '../passes/cleanupPasses.js';
 import { foldConstants } from '../passes/foldConstants.js';
@@ -91,9 +91,19 @@ function annotatedDatatypes(idx: ReturnType<typeof indexGraph>): Map<string, Dat
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
+const densities = new WeakMap<object, number>();
+
 function density(model: Model, name: string): number {
   const t = indexGraph(model.graph ?? {}).initializer.get(name);
   if (!t || isExternal(t)) return 1;
+  const hit = densities.get(t);
+  if (hit !== undefined) return hit;
+  const d = countDensity(t);
+  densities.set(t, d);
+  return d;
+}
+
+function countDensity(t: Tensor): number {
   const v = tensorValues(t).data;
   if (Array.isArray(v)) return 1;
   let nz = 0;

@@ -41,14 +41,17 @@ export const foldConstants: Pass<FoldConstantsParams> = {
       return shapeMap.get(t)?.shape;
     };
     const values = new Map<string, ConstTensor>();
+    /** the TensorProto behind each known value: an initializer, or a result folded in this round */
+    const protoOf = new Map<string, Tensor>();
     const valueOf = (t: string): ConstTensor | undefined => {
       const hit = values.get(t);
       if (hit) return hit;
       const init = idx.initializer.get(t);
       if (!init || isExternal(init)) return undefined;
       try {
-        const v = fromTensor(init);
+        const v = decodedValue(init);
         values.set(t, v);
+        protoOf.set(t, init);
         return v;
       } catch {
         return undefined;
@@ -80,6 +83,18 @@ export const foldConstants: Pass<FoldConstantsParams> = {
         if (ins.length === 0 || ins.some((t) => !t || !(idx.initializer.has(t) || values.has(t)))) continue;
         const vals = ins.map(valueOf);
         if (vals.some((v) => !v)) continue;
+        // The same node on the very same input tensors (an unchanged weight quantizer in the next
+        // model version) gives the same result: reuse it, TensorProto included.
+        const key = evaluationKey(n, out, ins.map((t) => protoOf.get(t)));
+        const cached = key ? evaluations.get(key) : undefined;
+        if (cached) {
+          values.set(out, cached.value);
+          protoOf.set(out, cached.proto);
+          removed.add(i);
+          added.push(cached.proto);
+          addedNames.add(out);
+          continue;
+        }
         try {
           const custom = resolveCustomOp(n, model);
           if (custom) {
@@ -99,8 +114,12 @@ export const foldConstants: Pass<FoldConstantsParams> = {
       if (!result || !result.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || result.data.length !== result.shape.reduce((a, b) => a * b, 1)) continue;
       values.set(out, result);
       removed.add(i);
-      added.push(toTensor(out, result));
+      const proto = toTensor(out, result);
+      protoOf.set(out, proto);
+      added.push(proto);
       addedNames.add(out);
+      const key = evaluationKey(n, out, ins.map((t) => protoOf.get(t)));
+      if (key && op !== 'Shape' && op !== 'Constant') remember(key, { value: result, proto });
     }
     if (removed.size === 0) return { model, modified: false };
     return {
@@ -116,6 +135,38 @@ export const foldConstants: Pass<FoldConstantsParams> = {
     };
   },
 };
+
+// ---- caches: decoded initializers and evaluated nodes, keyed by the identity of their inputs ----
+
+const decoded = new WeakMap<Tensor, ConstTensor>();
+
+function decodedValue(t: Tensor): ConstTensor {
+  let v = decoded.get(t);
+  if (!v) decoded.set(t, (v = fromTensor(t)));
+  return v;
+}
+
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+function idOf(o: object): number {
+  let id = ids.get(o);
+  if (id === undefined) ids.set(o, (id = nextId++));
+  return id;
+}
+
+const evaluations = new Map<string, { value: ConstTensor; proto: Tensor }>();
+const MAX_EVALUATIONS = 4096;
+
+function remember(key: string, e: { value: ConstTensor; proto: Tensor }): void {
+  if (evaluations.size >= MAX_EVALUATIONS) evaluations.delete(evaluations.keys().next().value!);
+  evaluations.set(key, e);
+}
+
+/** Op, domain, attributes, output name and the identities of the input tensors; undefined if any input has no proto. */
+function evaluationKey(n: Node, out: string, inputs: (Tensor | undefined)[]): string | undefined {
+  if (inputs.some((t) => !t)) return undefined;
+  return `${n.opType}|${n.domain ?? ''}|${out}|${JSON.stringify(attrMap(n))}|${inputs.map((t) => idOf(t!)).join(',')}`;
+}
 
 /** The value a Constant node holds (value, value_float(s), value_int(s)). */
 function constantNodeValue(n: Node): ConstTensor | undefined {
