@@ -23,6 +23,8 @@
  *   --no-cost          skip the cost suite (inferenceCost timed in Node, bench/costWorker.ts)
  *   --no-edit          skip the edit suite (bit-width change to cost on screen in Chromium, bench/editBench.ts)
  *   --edit-only        only the edit suite (with --profile: one more edit per model under the CPU profiler)
+ *   --no-exec          skip the execution suite (time per inference, quantized vs float twin, bench/exec.ts)
+ *   --exec-only        only the execution suite (Node, and Chromium when there is one)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ import type { CostResult } from './costWorker.js';
 import type { ElkResult } from './elkWorker.js';
 import { browserTable, profileReport, runBrowserSuite, smoothnessTable, systemChromium, type BrowserSuiteResult } from './browser.js';
 import { editCases, editReport, runEditSuite, type EditSuiteResult } from './editBench.js';
+import { execCases, execReport, runExecBrowser, runExecNode, type ExecRow } from './exec.js';
 import { REPO_ROOT, ensureExternalDataModel } from './synthFiles.js';
 import { markdownTable, mb, median, ms, type Column } from './table.js';
 
@@ -53,10 +56,13 @@ interface Args {
   edit: boolean;
   /** the browser suite's open timings (false with --edit-only) */
   open: boolean;
+  /** the execution suite (bench/exec.ts); execOnly: it alone, its Node part included */
+  exec: boolean;
+  execOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true };
+  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -84,6 +90,14 @@ function parseArgs(argv: string[]): Args {
       a.node = false;
       a.open = false;
       a.edit = true;
+      a.exec = false;
+    } else if (k === '--no-exec') a.exec = false;
+    else if (k === '--exec-only') {
+      a.node = false;
+      a.open = false;
+      a.edit = false;
+      a.exec = true;
+      a.execOnly = true;
     }
     else throw new Error(`Unknown option ${k}`);
   }
@@ -245,6 +259,23 @@ async function main() {
     }
   }
 
+  // Execution suite: time per inference, quantized vs its float twin (Node children, then Chromium).
+  let execRows: ExecRow[] = [];
+  let execBrowser: Awaited<ReturnType<typeof runExecBrowser>> | undefined;
+  let execError: string | undefined;
+  const execs = execCases().filter((c) => !args.only.length || args.only.some((s) => c.id.includes(s)));
+  if (args.exec && execs.length) {
+    if (args.node || args.execOnly) execRows = await runExecNode(execs, args.runs);
+    if (runBrowser) {
+      try {
+        execBrowser = await runExecBrowser(execs, args.runs);
+      } catch (e) {
+        execError = e instanceof Error ? e.message : String(e);
+        log(`exec browser suite failed: ${execError}`);
+      }
+    }
+  }
+
   const wall = performance.now() - started;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const out: string[] = [];
@@ -254,9 +285,11 @@ async function main() {
   else if (browserError) out.push('## In the browser', '', `The browser suite failed: ${browserError}`, '');
   if (edit) out.push(editReport(edit), '');
   else if (editError) out.push('## Edit → cost on screen', '', `The edit suite failed: ${editError}`, '');
+  if (execRows.length || execBrowser) out.push(execReport(execRows, args.runs, execBrowser), '');
+  if (execError) out.push(`The execution suite's Chromium part failed: ${execError}`, '');
   out.push(`Bench wall time: ${ms(wall)}${args.node && browser ? ` (Node suite ${ms(nodeWall)}, browser suite ${ms(browser.wallMs)})` : ''}.`);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError, exec: execRows.map((r) => ({ id: r.c.id, result: r.node })), execBrowser: execBrowser?.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execError }, null, 2));
 }
 
 function nodeReport(rows: Row[], args: Args, cpu: string): string {

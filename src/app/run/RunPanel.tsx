@@ -24,6 +24,8 @@ interface InputSpec {
 }
 
 let runSeq = 1;
+/** The worker run in progress: the quantized run, then the float twin (which has its own id). */
+let activeWorkerRun = 0;
 
 export function RunPanel() {
   const model = useApp((s) => currentModel(s));
@@ -55,6 +57,7 @@ export function RunPanel() {
     const st = useApp.getState();
     if (!st.doc || !model) return;
     const runId = runSeq++;
+    activeWorkerRun = runId;
     const ref = modelRef(st.doc);
     const a = analyzeModel(model);
     const setRun = (p: Partial<NonNullable<typeof run>>) => {
@@ -85,6 +88,8 @@ export function RunPanel() {
       setRun({ quant, status: compare ? 'running' : 'done', progress: compare ? { done: 0, total: 1, stage: 'Running the float twin' } : undefined });
       if (compare) {
         const floatId = runSeq++;
+        // Cancel must reach this run too: cancelling run.runId (the quantized run's id) did nothing here.
+        activeWorkerRun = floatId;
         const float = unwrap(await modelWorker().run(ref, floatId, inputs, true, progress('Running the float twin (quantizers bypassed)')));
         const errors = unwrap(await modelWorker().compareRuns(floatId, runId));
         errors.sort((x, y) => x.sqnrDb - y.sqnrDb);
@@ -112,7 +117,7 @@ export function RunPanel() {
         {run?.status === 'running' && (
           <>
             <span className="muted" data-testid="run-progress">{run.progress?.stage} {run.progress && run.progress.total > 1 ? `${run.progress.done}/${run.progress.total}` : ''}…</span>
-            <button onClick={() => modelWorker().cancelRun(run.runId)} data-testid="run-cancel">Cancel</button>
+            <button onClick={() => modelWorker().cancelRun(activeWorkerRun)} data-testid="run-cancel">Cancel</button>
           </>
         )}
         <span className="spacer" />

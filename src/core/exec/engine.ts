@@ -8,7 +8,7 @@
  * onnxruntime is passed in (onnxruntime-web in the page and in Node), so this file stays free of
  * environment-specific imports.
  */
-import { attrMap } from '../analysis/shapeInference.js';
+import { attrMap, inferShapes } from '../analysis/shapeInference.js';
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Model, Node, ValueInfo } from '../ir/types.js';
 import { int64From } from '../ir/types.js';
@@ -182,6 +182,19 @@ export class Engine {
     this.prepared = true;
   }
 
+  private inferred?: Map<string, { elemType: number }>;
+  /** Element type of a tensor from shape inference (0 when unknown); kernel outputs are float32. */
+  private inferredElemType(name: string): number {
+    if (!this.inferred) {
+      try {
+        this.inferred = inferShapes(this.model).tensors;
+      } catch {
+        this.inferred = new Map();
+      }
+    }
+    return this.inferred.get(name)?.elemType ?? 0;
+  }
+
   /** A standalone model of some standard nodes, with their initializers, for onnxruntime. */
   private segmentModel(nodes: number[], inputs: string[], outputs: string[]): Uint8Array {
     const g = this.model.graph ?? {};
@@ -191,7 +204,9 @@ export class Engine {
     const vi = (name: string): ValueInfo => {
       const declared = idx.input.get(name) ?? idx.valueInfo.get(name) ?? idx.output.get(name);
       const elem = declared?.type?.tensorType?.elemType;
-      return { name, type: { tensorType: { elemType: elem || 1 } } };
+      // Undeclared tensors are not all float: an int64 Shape output computed in an earlier segment
+      // and used after a QONNX kernel step (dynamic batch) must keep its type, so ask shape inference.
+      return { name, type: { tensorType: { elemType: elem || this.inferredElemType(name) || 1 } } };
     };
     const opsets = (this.model.opsetImport ?? []).filter((o) => ORT_DOMAINS.has(o.domain ?? ''));
     if (!opsets.some((o) => !o.domain || o.domain === 'ai.onnx')) opsets.push({ domain: '', version: int64From(13) });
@@ -228,7 +243,16 @@ export class Engine {
     };
     const graphOut = (g.output ?? []).map((o) => o.name ?? '');
     const keep = new Set(graphOut);
+    let lastYield = performance.now();
     for (let k = 0; k < this.steps.length; k++) {
+      // A cancel request is a message to this (worker) thread: it can only set the signal if the run
+      // lets the event loop turn. onnxruntime-web's run resolves without doing so, so yield every
+      // ~30 ms when the run is cancellable (a few ms of overhead; before, Cancel took effect only
+      // when it happened to arrive while sessions were being created).
+      if (opts.signal && performance.now() - lastYield > 30) {
+        await new Promise((r) => setTimeout(r, 0));
+        lastYield = performance.now();
+      }
       if (opts.signal?.aborted) throw new DOMException('Cancelled', 'AbortError');
       const s = this.steps[k];
       if (s.kind === 'ort') {

@@ -60,7 +60,9 @@ function quantIntegers(engine: Engine, name: string, v: RuntimeTensor): { ints: 
   const z = zp ? broadcastTo(zp, v.shape) : undefined;
   const x = asFloat32(v);
   const ints = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) ints[i] = Math.fround(Math.fround(x[i] / s[i]) + (z ? z[i] : 0));
+  // value / scale is the integer only up to float32 rounding ((q * s) / s can be q ± 1 ulp, e.g.
+  // 15 * 0.0684 / 0.0684 = 14.999999): round, so values at the range ends are all counted
+  for (let i = 0; i < x.length; i++) ints[i] = Math.round(Math.fround(x[i] / s[i]) + (z ? z[i] : 0));
   if (op === 'BipolarQuant') return { ints, min: -1, max: 1 };
   const bits = c(3)?.data[0];
   if (bits === undefined) return undefined;

@@ -1,0 +1,212 @@
+/**
+ * Child process: times inference on one model in Node (onnxruntime-web, one thread), after warm-up.
+ *
+ *   quant      Engine.run on the model (graph outputs only): sessions + QONNX kernel steps
+ *   keepAll    the same with every tensor kept (what the app's run does before summarising)
+ *   store      RunStore.run: keepAll plus the per-tensor summaries (statistics, histogram, saturation)
+ *   twinEngine the Engine on the float twin (every quantizer bypassed)
+ *   twinOrt    plain onnxruntime-web on the float twin: the bypassed, folded model as ONE session with
+ *              only the graph outputs (the baseline the quantized run is judged against); only when the
+ *              twin has no custom op left
+ *   floatOrt   plain onnxruntime-web on a separately given float model file (when its input shape is the
+ *              quantized model's)
+ * Where the time goes: the time inside onnxruntime's session.run during `quant` runs (wrapped API), and
+ * each QONNX node's kernel timed alone on its real inputs, summed per op type.
+ * Usage (via child.ts): execWorker.ts <model.onnx> <runs> [<float.onnx>]
+ */
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-web';
+import { attrMap } from '../src/core/analysis/shapeInference.js';
+import { analyzeModel } from '../src/core/analysis/modelAnalysis.js';
+import { Engine, type OrtApi, type OrtSession } from '../src/core/exec/engine.js';
+import { randomInput } from '../src/core/exec/inputs.js';
+import { RunStore } from '../src/core/exec/runs.js';
+import { asFloat32, type RuntimeTensor } from '../src/core/exec/runtimeTensor.js';
+import { indexGraph } from '../src/core/ir/graphIndex.js';
+import type { Model } from '../src/core/ir/types.js';
+import { decodeModel, encodeModel } from '../src/core/onnx/codec.js';
+import { resolveCustomOp } from '../src/core/qonnx/registry.js';
+import { reply } from './child.js';
+
+ort.env.wasm.numThreads = 1;
+
+export interface ExecResult {
+  nodes: number;
+  sessions: number;
+  kernelSteps: number;
+  prepareMs: number;
+  /** per timed run, ms */
+  quant: number[];
+  keepAll: number[];
+  store: number[];
+  twinEngine: number[];
+  twinOrt?: number[];
+  /** why there is no twinOrt figure */
+  twinOrtNote?: string;
+  floatOrt?: number[];
+  floatOrtNote?: string;
+  /** median ms inside onnxruntime session.run per quant run */
+  ortInsideMs: number;
+  /** per QONNX op type: nodes and median ms of their kernels per run (timed alone) */
+  kernels: Record<string, { nodes: number; ms: number }>;
+  warmup: number;
+}
+
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** onnxruntime with session.run timed. */
+function timedOrt(): { api: OrtApi; inside: { ms: number } } {
+  const inside = { ms: 0 };
+  const api: OrtApi = {
+    Tensor: ort.Tensor as unknown as OrtApi['Tensor'],
+    InferenceSession: {
+      async create(bytes: Uint8Array, opts?: object): Promise<OrtSession> {
+        const s = await ort.InferenceSession.create(bytes, opts);
+        return {
+          inputNames: s.inputNames,
+          outputNames: s.outputNames,
+          async run(feeds) {
+            const t = performance.now();
+            const r = await s.run(feeds as Record<string, ort.Tensor>);
+            inside.ms += performance.now() - t;
+            return r as never;
+          },
+          release: () => s.release(),
+        };
+      },
+    },
+  };
+  return { api, inside };
+}
+
+function feedsFor(model: Model, seed: number): Map<string, RuntimeTensor> {
+  const g = model.graph ?? {};
+  const idx = indexGraph(g);
+  const a = analyzeModel(model);
+  const feeds = new Map<string, RuntimeTensor>();
+  for (const i of g.input ?? []) {
+    const name = i.name ?? '';
+    if (idx.initializer.has(name)) continue;
+    const shape = (a.shapes.tensors.get(name)?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    feeds.set(name, randomInput(shape, i.type?.tensorType?.elemType ?? 1, a.datatypeOf(name), seed));
+  }
+  return feeds;
+}
+
+async function time(runs: number, warmup: number, f: () => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await f();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await f();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+/** One plain onnxruntime session on a standard-op model, only graph outputs, default (full) optimisation. */
+async function plainOrt(model: Model, feeds: Map<string, RuntimeTensor>, runs: number, warmup: number): Promise<number[]> {
+  // Older exporters list initializers among the graph inputs; onnxruntime then treats them as
+  // overridable and skips constant folding and fusions (Conv+BatchNormalization). The baseline gets
+  // them removed, as onnxruntime's own warning recommends: the fastest plain float run.
+  const g = model.graph ?? {};
+  const inits = new Set((g.initializer ?? []).map((t) => t.name));
+  const clean: Model = { ...model, graph: { ...g, input: (g.input ?? []).filter((i) => !inits.has(i.name)) } };
+  const s = await ort.InferenceSession.create(encodeModel(clean), { logSeverityLevel: 3 });
+  const f: Record<string, ort.Tensor> = {};
+  const types: Record<number, ort.Tensor.Type> = { 1: 'float32', 7: 'int64', 6: 'int32', 2: 'uint8', 3: 'int8', 9: 'bool' };
+  for (const [k, v] of feeds) if (s.inputNames.includes(k)) f[k] = new ort.Tensor(types[v.dataType], v.data as Float32Array, v.shape);
+  const t = await time(runs, warmup, () => s.run(f));
+  await s.release();
+  return t;
+}
+
+const sameDims = (a: Model, b: Model) => {
+  const dims = (m: Model) => JSON.stringify((m.graph?.input ?? []).filter((i) => !indexGraph(m.graph ?? {}).initializer.has(i.name ?? '')).map((i) => (i.type?.tensorType?.shape?.dim ?? []).map((d) => String(d.dimValue ?? d.dimParam))));
+  return dims(a) === dims(b);
+};
+
+async function main(): Promise<ExecResult> {
+  const [file, runsArg, floatFile] = process.argv.slice(2);
+  const runs = Math.max(1, Number(runsArg) || 5);
+  const warmup = 3;
+  const model = decodeModel(new Uint8Array(readFileSync(file)), { fileName: file });
+  const feeds = feedsFor(model, 1);
+
+  const { api, inside } = timedOrt();
+  const engine = new Engine(model, api);
+  let t = performance.now();
+  await engine.prepare();
+  const prepareMs = performance.now() - t;
+  const st = engine.stats();
+  for (let i = 0; i < warmup; i++) await engine.run(feeds);
+  const insideRuns: number[] = [];
+  const quant: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    inside.ms = 0;
+    t = performance.now();
+    await engine.run(feeds);
+    quant.push(performance.now() - t);
+    insideRuns.push(inside.ms);
+  }
+  const keepAll = await time(runs, warmup, () => engine.run(feeds, { keepAll: true }));
+  const store = new RunStore(api, 2);
+  let id = 1;
+  const storeRuns = await time(runs, warmup, () => store.run(model, id++, feeds, false));
+
+  // Each QONNX node's kernel alone, on the inputs it gets in a real run.
+  const all = (await engine.run(feeds, { keepAll: true })).tensors;
+  const kernels: Record<string, { nodes: number; ms: number }> = {};
+  for (const n of engine.model.graph?.node ?? []) {
+    const def = resolveCustomOp(n, engine.model);
+    if (!def) continue;
+    const ins = (n.input ?? []).map((x) => (x ? { shape: all.get(x)!.shape, data: asFloat32(all.get(x)!) } : undefined));
+    const attrs = attrMap(n);
+    const ts = await time(runs, 1, async () => def.execute(ins as never, attrs));
+    const k = (kernels[n.opType ?? '?'] ??= { nodes: 0, ms: 0 });
+    k.nodes++;
+    k.ms += median(ts);
+  }
+
+  const twin = new Engine(model, ort as unknown as OrtApi, { bypassQuantizers: true });
+  await twin.prepare();
+  const twinEngine = await time(runs, warmup, () => twin.run(feeds));
+  let twinOrt: number[] | undefined, twinOrtNote: string | undefined;
+  const left = (twin.model.graph?.node ?? []).filter((n) => resolveCustomOp(n, twin.model)).map((n) => n.opType);
+  if (left.length) twinOrtNote = `the float twin keeps ${left.length} custom op${left.length > 1 ? 's' : ''} (${[...new Set(left)].join(', ')}): no plain-onnxruntime twin`;
+  else twinOrt = await plainOrt(twin.model, feeds, runs, warmup);
+
+  let floatOrt: number[] | undefined, floatOrtNote: string | undefined;
+  if (floatFile) {
+    const fm = decodeModel(new Uint8Array(readFileSync(floatFile)), { fileName: floatFile });
+    if (sameDims(fm, model)) {
+      const ff = feedsFor(fm, 1);
+      floatOrt = await plainOrt(fm, ff, runs, warmup);
+    } else floatOrtNote = 'input shape differs from the quantized model\'s';
+  }
+  await engine.release();
+  await twin.release();
+  return {
+    nodes: model.graph?.node?.length ?? 0,
+    sessions: st.sessions,
+    kernelSteps: st.kernelSteps,
+    prepareMs,
+    quant,
+    keepAll,
+    store: storeRuns,
+    twinEngine,
+    twinOrt,
+    twinOrtNote,
+    floatOrt,
+    floatOrtNote,
+    ortInsideMs: median(insideRuns),
+    kernels,
+    warmup,
+  };
+}
+
+void reply(main);
