@@ -6,6 +6,7 @@ import { layerQuantizers, quantizerInfo, QUANTIZER_OPS, type QuantizerChange, ty
 import { ROUNDING_MODES } from '../../core/qonnx/rounding.js';
 import { currentModel, useApp } from '../store.js';
 import { applyToQuantizers } from './QuantizerTable.js';
+import { BitsInput } from './BitsInput.js';
 
 function QuantizerFields({ q, label }: { q: QuantizerInfo; label: string }) {
   const set = (c: QuantizerChange, what: string) => applyToQuantizers([q], c, `${q.name}: ${what}`);
@@ -22,18 +23,7 @@ function QuantizerFields({ q, label }: { q: QuantizerInfo; label: string }) {
         {intQuant ? (
           <label className="field">
             bits
-            <input
-              type="number"
-              min={1}
-              max={32}
-              className="cell-input"
-              value={q.bits ?? ''}
-              data-testid="precision-bits"
-              onChange={(e) => {
-                const b = Number(e.target.value);
-                if (Number.isInteger(b) && b >= 1 && b <= 32) set({ bits: b }, `${b} bits`);
-              }}
-            />
+<BitsInput value={q.bits} testId="precision-bits" onApply={(b) => set({ bits: b }, `${b} bits`)} />
           </label>
         ) : q.opType === 'FloatQuant' ? (
           <span className="field">

@@ -8,6 +8,7 @@ import { indexGraph } from '../../core/ir/graphIndex.js';
 import { listQuantizers, setQuantizer, type QuantizerChange, type QuantizerInfo } from '../../core/ir/quantEdit.js';
 import { ROUNDING_MODES } from '../../core/qonnx/rounding.js';
 import { fmtInt } from '../cost/format.js';
+import { BitsInput } from './BitsInput.js';
 import { currentModel, useApp } from '../store.js';
 
 type Role = 'all' | 'weight' | 'activation';
@@ -108,18 +109,7 @@ export function QuantizerTable() {
                   <td className="mono">{q.layer !== undefined ? idx?.nodes[q.layer].name || idx?.nodes[q.layer].opType : '—'}</td>
                   <td className="num" onClick={(e) => e.stopPropagation()}>
                     {q.opType === 'Quant' || q.opType === 'IntQuant' || q.opType === 'Trunc' ? (
-                      <input
-                        type="number"
-                        min={1}
-                        max={32}
-                        className="cell-input"
-                        value={q.bits ?? ''}
-                        data-testid="bits-cell"
-                        onChange={(e) => {
-                          const b = Number(e.target.value);
-                          if (Number.isInteger(b) && b >= 1 && b <= 32) set({ bits: b }, `${b} bits`);
-                        }}
-                      />
+<BitsInput value={q.bits} testId="bits-cell" onApply={(b) => set({ bits: b }, `${b} bits`)} />
                     ) : q.opType === 'FloatQuant' ? `E${q.exponentBits}M${q.mantissaBits}` : q.bits}
                   </td>
                   <td onClick={(e) => e.stopPropagation()}>
