@@ -12,6 +12,9 @@ export const CHANNELS_LAST_DOMAIN = 'qonnx.custom_op.channels_last';
 /** Domains under which the general QONNX ops appear in real files. */
 export const GENERAL_DOMAIN_ALIASES: readonly string[] = [QONNX_DOMAIN, 'onnx.brevitas', 'finn.custom_op.general', 'finn'];
 
+/** The channels-last wrappers of standard ops (domain qonnx.custom_op.channels_last). */
+const CHANNELS_LAST_OPS = new Set(['Conv', 'MaxPool', 'BatchNormalization']);
+
 /** Ops that exporters sometimes put in the default domain "" (e.g. Quant). */
 const DEFAULT_DOMAIN_CUSTOM = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'FloatQuant', 'MultiThreshold']);
 
@@ -49,6 +52,8 @@ export function resolveCustomOp(node: Node, model?: Model): CustomOpDef | undefi
   const op = node.opType ?? '';
   const general = isGeneralQonnxDomain(dom) || (dom === '' && DEFAULT_DOMAIN_CUSTOM.has(op)) || dom === CHANNELS_LAST_DOMAIN;
   if (!general) return undefined;
+  // Conv, MaxPool and BatchNormalization are custom ops only in the channels-last domain.
+  if (CHANNELS_LAST_OPS.has(op) !== (dom === CHANNELS_LAST_DOMAIN)) return undefined;
   const defs = byName.get(op);
   if (!defs) return undefined;
   const v = (dom === '' ? undefined : model && opsetVersion(model, dom)) ?? 1;
