@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeModel } from '../core/onnx/codec.js';
+import { int64From, type Model } from '../core/ir/types.js';
+import { decodeModel, encodeModel } from '../core/onnx/codec.js';
 import { run } from './main.js';
 
 function repoRoot(): string {
@@ -150,6 +151,52 @@ describe('cli exec', () => {
     expect(r.stderr).toContain("StreamingFIFO_rtl (finn.custom_op.fpgadataflow.rtl) at node 'StreamingFIFO_rtl_0'");
     expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     expect(fs.existsSync(path.join(tmp, 'hw'))).toBe(false);
+  });
+
+  it('a model with its weights in an external-data file next to it: read and inlined', async () => {
+    // x [1, 2] @ Quant(W) with W [2, 2] in 'weights.bin' at byte 16 (after 16 bytes of something else)
+    const dir = path.join(tmp, 'ext');
+    fs.mkdirSync(dir, { recursive: true });
+    const w = Float32Array.of(1.2, -0.6, 2.9, 0.4); // Quant 4-bit signed narrow, scale 0.5: 1, -0.5, 3, 0.5
+    const data = new Uint8Array(16 + 16);
+    data.set(new Uint8Array(w.buffer), 16);
+    fs.writeFileSync(path.join(dir, 'weights.bin'), data);
+    const f = (name: string, v: number) => ({ name, dims: [], dataType: 1, rawData: new Uint8Array(Float32Array.of(v).buffer) });
+    const model: Model = {
+      irVersion: int64From(8),
+      opsetImport: [{ domain: '', version: int64From(13) }],
+      graph: {
+        name: 'ext',
+        node: [
+          { opType: 'Quant', domain: 'qonnx.custom_op.general', input: ['W', 's', 'z', 'b'], output: ['qw'], name: 'q', attribute: [{ name: 'signed', type: 2, i: int64From(1) }, { name: 'narrow', type: 2, i: int64From(1) }] },
+          { opType: 'MatMul', input: ['x', 'qw'], output: ['y'], name: 'mm' },
+        ],
+        initializer: [
+          { name: 'W', dims: [int64From(2), int64From(2)], dataType: 1, dataLocation: 1, externalData: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '16' }, { key: 'length', value: '16' }] },
+          f('s', 0.5),
+          f('z', 0),
+          f('b', 4),
+        ],
+        input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: int64From(1) }, { dimValue: int64From(2) }] } } } }],
+        output: [{ name: 'y' }],
+      },
+    };
+    fs.writeFileSync(path.join(dir, 'model.onnx'), encodeModel(model));
+    // the input as .npy (v1 header written here)
+    let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }";
+    header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+    const npy = Buffer.concat([Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, header.length, 0]), Buffer.from(header, 'latin1'), Buffer.from(Float32Array.of(2, -1).buffer)]);
+    fs.writeFileSync(path.join(dir, 'x.npy'), npy);
+    const r = await cli('exec', path.join(dir, 'model.onnx'), '--input', `x=${path.join(dir, 'x.npy')}`, '--out', path.join(dir, 'out'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // [2, -1] @ [[1, -0.5], [3, 0.5]] = [2 - 3, -1 - 0.5]
+    expect(Array.from(readF32Npy(path.join(dir, 'out', 'y.npy')).data)).toEqual([-1, -1.5]);
+    // without the data file: exit 1 naming it
+    fs.rmSync(path.join(dir, 'weights.bin'));
+    const bad = await cli('exec', path.join(dir, 'model.onnx'), '--input', `x=${path.join(dir, 'x.npy')}`, '--out', path.join(dir, 'out2'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("External data file 'weights.bin' was not found");
   });
 
   it('as a real child process (tsx), the same file and summary', () => {

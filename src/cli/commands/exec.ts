@@ -10,7 +10,7 @@ import { encodeNpy } from '../../core/io/npy.js';
 import { readNpy } from '../../core/io/npyRead.js';
 import { indexGraph } from '../../core/ir/graphIndex.js';
 import { UsageError, type CliCommand, type CliIO } from '../command.js';
-import { readModelFile } from '../nodeFiles.js';
+import { readAllExternalData, readModelFile } from '../nodeFiles.js';
 
 ort.env.wasm.numThreads = 1;
 
@@ -46,7 +46,7 @@ export const execCommand: CliCommand = {
     }
     if (pos.length !== 1) throw new UsageError('exactly one MODEL is needed');
     if (!out) throw new UsageError('--out DIR is required');
-    const { model } = readModelFile(pos[0]);
+    const { model, dir } = readModelFile(pos[0]);
     const g = model.graph ?? {};
     const idx = indexGraph(g);
     const analysis = analyzeModel(model);
@@ -62,7 +62,9 @@ export const execCommand: CliCommand = {
       else throw new UsageError(`no value for graph input '${name}': pass --input ${name}=FILE.npy or --random SEED`);
     }
     for (const k of inputs.keys()) if (!feeds.has(k)) throw new UsageError(`the model has no graph input '${k}'`);
-    const engine = new Engine(model, ort as unknown as OrtApi, { bypassQuantizers: bypass });
+    // weights in external-data files next to the model are read and inlined (onnxruntime cannot)
+    const externalData = readAllExternalData(model, dir);
+    const engine = new Engine(model, ort as unknown as OrtApi, { bypassQuantizers: bypass, externalData });
     const t0 = performance.now();
     await engine.prepare();
     const prepareMs = performance.now() - t0;

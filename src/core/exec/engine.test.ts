@@ -615,7 +615,8 @@ describe('engine edge cases (small models built here)', () => {
     },
   });
   // 4-bit signed narrow, scale 0.5: integers -7..7, values -3.5..3.5
-  const q = (v: number) => Math.max(-7, Math.min(7, Math.round(v / 0.5))) * 0.5;
+  const halfEven = (v: number) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+  const q = (v: number) => Math.max(-7, Math.min(7, halfEven(v / 0.5))) * 0.5;
 
   it('an int64 tensor computed before a QONNX kernel step and used after it keeps its type (dynamic batch Shape -> Reshape)', async () => {
     // Shape cannot be folded (batch N is symbolic), so 's' crosses from the first onnxruntime session,
@@ -639,6 +640,34 @@ describe('engine edge cases (small models built here)', () => {
     const r = await engineFor(m).run(new Map([['x', { dataType: 1, shape: [2], data: Float32Array.of(10, 20) }]]));
     expect(Array.from(floats(r.tensors.get('qw')!))).toEqual([q(1.2), q(-0.3)]);
     expect(Array.from(floats(r.tensors.get('y')!))).toEqual([10 + q(1.2), 20 + q(-0.3)]);
+  });
+
+  it('external-data weights: refused with the file named when their bytes are not given, inlined when they are', async () => {
+    // W [4, 3] lives in 'w.data'; Quant (4-bit signed narrow, scale 0.5) of it feeds a MatMul
+    const w = [0.9, -1.2, 3, 2.2, 0.1, -4, 1.6, -0.7, 0.25, -2.6, 5, 0.8];
+    const wExt: Tensor = {
+      name: 'W',
+      dims: [int64From(4), int64From(3)],
+      dataType: 1,
+      dataLocation: 1,
+      externalData: [
+        { key: 'location', value: 'w.data' },
+        { key: 'offset', value: '0' },
+        { key: 'length', value: '48' },
+      ],
+    };
+    const m = graphModel([quantNode('W', 'qw'), std('MatMul', ['x', 'qw'], ['y'])], [{ name: 'x', dims: [1, 4] }], ['y'], [wExt]);
+    const x = { dataType: 1, shape: [1, 4], data: Float32Array.of(1, -2, 3, 0.5) };
+    const err = await engineFor(m).run(new Map([['x', x]])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExecError);
+    expect((err as Error).message).toBe("1 initializer (e.g. 'W') keep their data in external file 'w.data', which this run was not given; running needs the weights");
+    const e = new Engine(m, ORT, { externalData: new Map([[wExt, new Uint8Array(Float32Array.from(w).buffer)]]) });
+    engines.push(e);
+    const r = await e.run(new Map([['x', x]]));
+    // y[j] = sum_i x[i] * q(W[i][j]); every product and sum is exact in float32
+    const want = [0, 1, 2].map((j) => [0, 1, 2, 3].reduce((acc, i) => acc + x.data[i] * q(w[i * 3 + j]), 0));
+    expect(Array.from(floats(r.tensors.get('y')!))).toEqual(want);
+    expect(e.stats()).toEqual({ sessions: 1, kernelSteps: 0 }); // the weight quantizer was folded
   });
 
   it('a missing graph input is an ExecError naming it', async () => {

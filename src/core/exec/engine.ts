@@ -10,10 +10,10 @@
  */
 import { attrMap, inferShapes } from '../analysis/shapeInference.js';
 import { indexGraph } from '../ir/graphIndex.js';
-import type { Model, Node, ValueInfo } from '../ir/types.js';
+import type { Model, Node, Tensor, ValueInfo } from '../ir/types.js';
 import { int64From } from '../ir/types.js';
 import { encodeModel } from '../onnx/codec.js';
-import { isExternal, tensorValues } from '../onnx/tensorData.js';
+import { externalRef, isExternal, tensorValues } from '../onnx/tensorData.js';
 import { foldConstants } from '../passes/foldConstants.js';
 import { toFixpoint } from '../passes/pass.js';
 import type { CustomOpDef } from '../qonnx/opTypes.js';
@@ -49,6 +49,8 @@ export class ExecError extends Error {
 export interface EngineOptions {
   /** replace Quant, BipolarQuant, Trunc and FloatQuant by identities: the float twin of the model */
   bypassQuantizers?: boolean;
+  /** bytes of external-data initializers (e.g. the CLI's readAllExternalData), inlined before folding */
+  externalData?: ReadonlyMap<Tensor, Uint8Array>;
 }
 
 export interface RunOptions {
@@ -95,6 +97,14 @@ export class Engine {
     opts: EngineOptions = {},
   ) {
     let m = opts.bypassQuantizers ? bypassQuantizers(model) : model;
+    // External-data initializers: folding skips them and onnxruntime cannot read their files from a
+    // buffer ("Module.MountedFiles is not available"), so they are inlined when their bytes are given
+    // and refused with a clear message in prepare() otherwise.
+    if (opts.externalData?.size) {
+      const ext = opts.externalData;
+      const g = m.graph ?? {};
+      m = { ...m, graph: { ...g, initializer: (g.initializer ?? []).map((t) => (ext.has(t) ? { ...t, rawData: ext.get(t), externalData: [], dataLocation: 0 } : t)) } };
+    }
     m = toFixpoint(foldConstants, m, { excludeOpTypes: [] }).model;
     this.model = m;
   }
@@ -114,6 +124,13 @@ export class Engine {
       throw new ExecError(`Cannot execute ${n.opType} (${dom || 'ai.onnx'}) at node '${n.name || '#' + idx.nodes.indexOf(n)}': ${why}`, n.name ?? undefined);
     };
     const kinds = idx.nodes.map(kindOf);
+    const external = (g.initializer ?? []).filter(isExternal);
+    if (external.length) {
+      const locs = [...new Set(external.map((t) => externalRef(t)?.location ?? '?'))];
+      throw new ExecError(
+        `${external.length} initializer${external.length > 1 ? 's' : ''} (e.g. '${external[0].name}') keep their data in external file${locs.length > 1 ? 's' : ''} ${locs.map((l) => `'${l}'`).join(', ')}, which this run was not given; running needs the weights`,
+      );
+    }
     // Schedule: Kahn's algorithm that keeps taking ready nodes of the current kind.
     const indeg = new Int32Array(idx.nodes.length);
     const succ: number[][] = idx.nodes.map(() => []);
