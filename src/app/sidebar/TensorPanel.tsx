@@ -79,10 +79,9 @@ export function TensorPanel({ name }: { name: string }) {
 
   return (
     <div className="panel" data-testid="tensor-panel">
-      <h2 className="mono wrap">
-        {name}{' '}
+      <h2 className="mono wrap">{name}</h2>
+      <div className="tensor-actions">
         <InlineEdit value={name} title="Rename this tensor everywhere" testId="rename-tensor" iconOnly onCommit={(v) => { useApp.getState().edit((m) => renameTensor(m, name, v), `Rename tensor ${name} → ${v}`); useApp.getState().select({ kind: 'tensor', name: v }); }} />
-      </h2>
       {!idx.output.has(name) && (
         <button
           className="small-button"
@@ -93,6 +92,7 @@ export function TensorPanel({ name }: { name: string }) {
           Make graph output
         </button>
       )}
+      </div>
       <table className="kv"><tbody>
         <tr><th>Shape</th><td className="mono" data-testid="tensor-shape">{formatShape(info.shape)}</td></tr>
         <tr><th>Element type</th><td className="mono">{info.elemType ? elementTypeName(info.elemType) : '?'}</td></tr>
