@@ -134,6 +134,24 @@ describe('RunStore summaries', () => {
     }
   });
 
+  it('constants (weights, folded quantized weights) are summarised once and reused; computed tensors afresh', async () => {
+    const store = new RunStore(ORT);
+    const a = await store.run(TFC, 1, tfcInput(1), false);
+    const b = await store.run(TFC, 2, tfcInput(2), false);
+    const weights = TFC.graph!.initializer!.map((t) => t.name!).concat(['44', '56', '68', '80']); // the folded Quant outputs
+    for (const w of weights) {
+      const sa = a.tensors.find((t) => t.name === w)!, sb = b.tensors.find((t) => t.name === w)!;
+      expect(sb, w).toBe(sa);
+    }
+    // a folded quantized weight's summary is right: 2-bit signed narrow weights take 3 values
+    const qw = b.tensors.find((t) => t.name === '44')!;
+    expect(qw.stats.distinct).toBe(3);
+    expect(qw.stats.count).toBe(784 * 64);
+    const out = TFC.graph!.output![0].name!;
+    expect(b.tensors.find((t) => t.name === out)).not.toBe(a.tensors.find((t) => t.name === out));
+    expect(b.tensors.find((t) => t.name === out)!.stats.mean).not.toBe(a.tensors.find((t) => t.name === out)!.stats.mean);
+  });
+
   it('the float twin (bypass) has no quantizer, hence no saturation, and differs from the quantized run', async () => {
     const store = new RunStore(ORT);
     const f = await store.run(TFC, 2, tfcInput(3), true);
