@@ -94,6 +94,14 @@ export const COMMANDS: Command[] = [
     run: () => useApp.getState().setShowConstants(!useApp.getState().showConstants),
   },
   {
+    id: 'group-layers',
+    title: 'Group each layer (compute node, activation, quantizer) into one box',
+    keys: ['G'],
+    group: 'view',
+    enabled: hasModel,
+    run: () => useApp.getState().setGroupLayers(!useApp.getState().groupLayers),
+  },
+  {
     id: 'cost',
     title: 'Show or hide the inference cost panel',
     keys: ['K'],

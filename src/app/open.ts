@@ -3,7 +3,7 @@ import { current, newHistory } from '../core/ir/history.js';
 import type { DecodedModel } from '../workers/model.worker.js';
 import { primeAnalysis } from '../core/analysis/modelAnalysis.js';
 import { decodeModel } from '../core/onnx/codec.js';
-import { externalLocations, layoutKey, useApp } from './store.js';
+import { externalLocations, GROUP_BY_DEFAULT, layoutKey, useApp } from './store.js';
 import { Comlink, modelWorker, unwrap } from './workerClient.js';
 
 // Progress reports come over their own message channel and can arrive after the result: a report for
@@ -45,7 +45,7 @@ function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0
   const pos = new Map<string, { x: number; y: number }>();
   d.layout.ids.forEach((id, i) => pos.set(id, { x: d.layout.xy[2 * i], y: d.layout.xy[2 * i + 1] }));
   useApp.getState().setLayout({
-    key: layoutKey(current(history).id, false),
+    key: layoutKey(current(history).id, false, d.summary.node_count > GROUP_BY_DEFAULT),
     vg: d.view,
     pos,
     routes: new Map(d.layout.routes),

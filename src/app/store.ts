@@ -93,6 +93,8 @@ export interface AppState {
   overlay: OverlayMode;
   selection: Selection;
   showConstants: boolean;
+  /** one box per layer (on by default for graphs of more than GROUP_BY_DEFAULT nodes) */
+  groupLayers: boolean;
   layout: LayoutState | null;
   loading: Loading | null;
   notice: Notice | null;
@@ -120,6 +122,7 @@ export interface AppState {
   select(s: Selection, focus?: boolean): void;
   focus(id: string): void;
   setShowConstants(v: boolean): void;
+  setGroupLayers(v: boolean): void;
   setLayout(l: LayoutState | null): void;
   setLoading(l: Loading | null): void;
   notify(n: Notice | null): void;
@@ -145,14 +148,17 @@ export function externalLocations(model: Model): Set<string> {
 
 let focusSeq = 0;
 
+/** Graphs with more nodes than this open with layers grouped. */
+export const GROUP_BY_DEFAULT = 2000;
+
 /** Identifies a cost result: which model version, which options. */
 export function costKey(versionId: number, discountSparsity: boolean): string {
   return `${versionId}:${discountSparsity}`;
 }
 
 /** Identifies a laid-out view: which model version, which view options. */
-export function layoutKey(versionId: number, showConstants: boolean): string {
-  return `${versionId}:${showConstants}`;
+export function layoutKey(versionId: number, showConstants: boolean, groupLayers: boolean): string {
+  return `${versionId}:${showConstants}:${groupLayers}`;
 }
 
 export const useApp = create<AppState>((set, get) => ({
@@ -169,6 +175,7 @@ export const useApp = create<AppState>((set, get) => ({
   overlay: 'none',
   selection: null,
   showConstants: false,
+  groupLayers: false,
   layout: null,
   loading: null,
   notice: null,
@@ -176,7 +183,7 @@ export const useApp = create<AppState>((set, get) => ({
   sidebarTab: 'model',
   focusRequest: null,
 
-  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, cost: null, costError: null, run: null, baselineCost: null }),
+  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, groupLayers: doc.summary.node_count > GROUP_BY_DEFAULT, cost: null, costError: null, run: null, baselineCost: null }),
   setCost: (cost, costError = null) => set({ cost, costError }),
   setDiscountSparsity: (discountSparsity) => set({ discountSparsity }),
   setCostPanelOpen: (costPanelOpen) => set(costPanelOpen ? { costPanelOpen, runPanelOpen: false, quantPanelOpen: false } : { costPanelOpen }),
@@ -215,6 +222,7 @@ export const useApp = create<AppState>((set, get) => ({
   },
   focus: (id) => set({ focusRequest: { id, seq: ++focusSeq } }),
   setShowConstants: (showConstants) => set({ showConstants }),
+  setGroupLayers: (groupLayers) => set({ groupLayers }),
   setLayout: (layout) => set({ layout }),
   setLoading: (loading) => set({ loading }),
   notify: (notice) => set({ notice }),

@@ -21,16 +21,17 @@ export function sameStructure(a: ViewGraph, b: ViewGraph): boolean {
 export function useLayoutSync(): void {
   const versionId = useApp((s) => currentVersionId(s));
   const showConstants = useApp((s) => s.showConstants);
+  const groupLayers = useApp((s) => s.groupLayers);
   useEffect(() => {
     const st = useApp.getState();
     const model = currentModel(st);
     if (!model) return;
-    const key = layoutKey(versionId, showConstants);
+    const key = layoutKey(versionId, showConstants, groupLayers);
     if (st.layout?.key === key) return; // already laid out (the worker does the first view while opening)
     let cancelled = false;
     (async () => {
       try {
-        const vg = buildViewGraph(model, { showConstants });
+        const vg = buildViewGraph(model, { showConstants, groupLayers });
         // An edit that changes labels but not the structure (a new bit width) keeps the positions.
         const prev = useApp.getState().layout;
         if (prev && sameStructure(prev.vg, vg)) {
@@ -49,5 +50,5 @@ export function useLayoutSync(): void {
     return () => {
       cancelled = true;
     };
-  }, [versionId, showConstants]);
+  }, [versionId, showConstants, groupLayers]);
 }

@@ -127,7 +127,8 @@ function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: num
   const analysis = serializeAnalysis(analyzeModel(model));
   const analyse = lap();
   onProgress?.(bytes.byteLength, bytes.byteLength, 'Laying out');
-  const view = buildViewGraph(model, { showConstants: false });
+  // must match the page's default (store.ts GROUP_BY_DEFAULT) so that this first layout is used
+  const view = buildViewGraph(model, { showConstants: false, groupLayers: summary.node_count > 2000 });
   const viewMs = lap();
   const { payload, buffers } = layoutPayload(view);
   const layout = lap();

@@ -63,6 +63,7 @@ function Inner() {
   const layout = useApp((s) => s.layout);
   const overlayMode = useApp((s) => s.overlay);
   const showConstants = useApp((s) => s.showConstants);
+  const grouped = useApp((s) => s.groupLayers);
   const cost = useApp((s) => s.cost);
   const selection = useApp((s) => s.selection);
   const focusRequest = useApp((s) => s.focusRequest);
@@ -314,6 +315,14 @@ function Inner() {
           onClick={() => useApp.getState().setShowConstants(!showConstants)}
         >
           ⊞
+        </button>
+        <button
+          title="One box per layer: a compute node with its normalisation, activation and output quantizer (G)"
+          className={grouped ? 'is-active' : ''}
+          data-testid="toggle-groups"
+          onClick={() => useApp.getState().setGroupLayers(!grouped)}
+        >
+          ▦
         </button>
       </div>
     </div>

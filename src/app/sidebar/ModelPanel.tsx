@@ -145,6 +145,7 @@ function IoTable({ rows, editable = false }: { rows: { name: string; shape: (num
             {editable ? (
               <InlineEdit
                 value={r.shape ? r.shape.map((d) => d ?? '?').join(', ') : ''}
+                display={r.shape ? `[${r.shape.map((d) => d ?? '?').join(', ')}]` : '?'}
                 title="Change this input's shape (a name such as N makes a dimension dynamic). Shapes downstream are inferred again."
                 testId="input-shape"
                 onCommit={(v) => {

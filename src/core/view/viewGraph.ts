@@ -7,6 +7,7 @@
  * weight) becomes a row inside the node it feeds, so a layer reads as one box. `showConstants` turns both into nodes of their own.
  */
 import { analyzeModel, type ModelAnalysis } from '../analysis/modelAnalysis.js';
+import { groupLayers } from './groupLayers.js';
 import { indexGraph, type GraphIndex } from '../ir/graphIndex.js';
 import { datatypeLabel, formatShape, tensorInfo } from '../ir/tensorInfo.js';
 import type { Model, Node } from '../ir/types.js';
@@ -38,6 +39,8 @@ export interface ViewNode {
   rows: FoldedRow[];
   /** short QONNX summary, e.g. "INT4 · narrow" */
   badge?: string;
+  /** for a grouped layer: the node indices it stands for (the compute node first) */
+  members?: number[];
   category: OpCategory;
   width: number;
   height: number;
@@ -230,6 +233,8 @@ export function quantizerDetail(idx: GraphIndex, n: Node): string | undefined {
 
 export interface ViewOptions {
   showConstants: boolean;
+  /** one box per layer: a compute node with the chain that follows it (see groupLayers.ts) */
+  groupLayers?: boolean;
 }
 
 const NODE_W = 180;
@@ -418,5 +423,6 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
     }
   });
 
-  return { nodes, edges, nodeIdOf, edgesOfTensor };
+  const vg: ViewGraph = { nodes, edges, nodeIdOf, edgesOfTensor };
+  return opts.groupLayers ? groupLayers(vg) : vg;
 }
