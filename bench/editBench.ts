@@ -226,6 +226,8 @@ async function doEdit(page: Page, spec: EditSpec, k: number): Promise<void> {
   if (spec.kind === 'bits') {
     const cell = page.locator(`[data-testid="quant-row"][data-name="${spec.quantizer}"] [data-testid="bits-cell"]`);
     await cell.fill(String(spec.values[k % spec.values.length]));
+    // bit fields apply on Enter (or after a typing pause, which would be measured as latency)
+    await cell.press('Enter');
   } else {
     await page.evaluate(() => (window as unknown as EditWindow).__qonnxStudio.useApp.getState().setSidebarTab('model'));
     await page.getByTestId('input-shape').first().click();
