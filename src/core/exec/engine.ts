@@ -260,12 +260,13 @@ export class Engine {
     };
     const graphOut = (g.output ?? []).map((o) => o.name ?? '');
     const keep = new Set(graphOut);
-    let lastYield = performance.now();
+    let lastYield = -Infinity;
     for (let k = 0; k < this.steps.length; k++) {
       // A cancel request is a message to this (worker) thread: it can only set the signal if the run
-      // lets the event loop turn. onnxruntime-web's run resolves without doing so, so yield every
-      // ~30 ms when the run is cancellable (a few ms of overhead; before, Cancel took effect only
-      // when it happened to arrive while sessions were being created).
+      // lets the event loop turn. onnxruntime-web's run resolves without doing so, so yield before the
+      // first step (a cancel sent while the engine was folding or compiling) and then every ~30 ms
+      // when the run is cancellable (a few ms of overhead; before, Cancel took effect only when it
+      // happened to arrive while sessions were being created).
       if (opts.signal && performance.now() - lastYield > 30) {
         await new Promise((r) => setTimeout(r, 0));
         lastYield = performance.now();

@@ -237,6 +237,22 @@ describe('RunStore: cancel and cache', () => {
     expect(store.tensor(6, TFC.graph!.output![0].name!)).toBeUndefined();
   });
 
+  it('cancelling after the engine finished, while every tensor is summarised, still stops the run (ESPCN)', async () => {
+    const store = new RunStore(ORT);
+    let cancel = false;
+    const signal = { get aborted() { return cancel; } };
+    const err = await store
+      .run(ESPCN, 8, espcnInput(1), false, { signal, onProgress: (done, total) => void (done === total && (cancel = true)) })
+      .catch((e: unknown) => e);
+    expect((err as Error).name).toBe('AbortError');
+    expect(store.tensor(8, ESPCN.graph!.output![0].name!)).toBeUndefined();
+    // without cancelling, the same run completes and is stored
+    cancel = false;
+    const ok = await store.run(ESPCN, 9, espcnInput(1), false, { signal });
+    expect(ok.tensors.length).toBeGreaterThan(20);
+    expect(store.tensor(9, ESPCN.graph!.output![0].name!)).toBeDefined();
+  });
+
   it('progress reaches done === total on a full run', async () => {
     const store = new RunStore(ORT);
     const seen: [number, number][] = [];

@@ -136,6 +136,24 @@ export class RunStore {
     const engine = this.engineFor(model, bypass);
     const r = await engine.run(inputs, { ...opts, keepAll: true });
     for (const [k, v] of inputs) if (!r.tensors.has(k)) r.tensors.set(k, v);
+    // Summarising every tensor can take as long as the run (metafi: ~0.5 s). Cancel must work here
+    // too: let the event loop turn every ~30 ms (so the cancel message can arrive) and check it; the
+    // run is stored only once it is complete.
+    const tensors: TensorSummary[] = [];
+    let lastYield = performance.now();
+    for (const [k, v] of r.tensors) {
+      if (opts.signal && performance.now() - lastYield > 30) {
+        await new Promise((res) => setTimeout(res, 0));
+        lastYield = performance.now();
+        if (opts.signal.aborted) throw new DOMException('Cancelled', 'AbortError');
+      }
+      if (engine.constant(k) !== v) tensors.push(summarize(engine, k, v));
+      else {
+        let s = this.constSummaries.get(v);
+        if (!s || s.name !== k) this.constSummaries.set(v, (s = summarize(engine, k, v)));
+        tensors.push(s);
+      }
+    }
     this.runs.set(runId, { engine, tensors: r.tensors, bypass });
     this.order.push(runId);
     while (this.order.length > this.keepRuns) this.runs.delete(this.order.shift()!);
@@ -145,12 +163,7 @@ export class RunStore {
       bypass,
       ms: r.ms,
       outputs: r.outputNames.filter((o) => r.tensors.has(o)).map((o) => [o, r.tensors.get(o)!]),
-      tensors: [...r.tensors].map(([k, v]) => {
-        if (engine.constant(k) !== v) return summarize(engine, k, v);
-        let s = this.constSummaries.get(v);
-        if (!s || s.name !== k) this.constSummaries.set(v, (s = summarize(engine, k, v)));
-        return s;
-      }),
+      tensors,
       sessions: st.sessions,
       kernelSteps: st.kernelSteps,
     };
