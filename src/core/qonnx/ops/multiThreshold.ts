@@ -38,15 +38,23 @@ export function multiThresholdKernel(v: F32Tensor, thresholds: F32Tensor, outSca
   let inner = 1;
   for (let k = axis + 1; k < rank; k++) inner *= v.shape[k];
   const t = thresholds.data;
-  const out = new Float32Array(v.data.length);
-  for (let i = 0; i < v.data.length; i++) {
-    const c = Math.floor(i / inner) % C;
-    const row = tc === 1 ? 0 : c * B;
-    const x = v.data[i];
-    let n = 0;
-    for (let j = 0; j < B; j++) if (x >= t[row + j]) n++;
-    out[i] = f32(f32(outScale * n) + outBias);
-  }
+  const x = v.data;
+  const out = new Float32Array(x.length);
+  // every possible count maps to one output value: compute those once
+  const lut = new Float32Array(B + 1);
+  for (let n = 0; n <= B; n++) lut[n] = f32(f32(outScale * n) + outBias);
+  const outer = C * inner > 0 ? x.length / (C * inner) : 0;
+  let i = 0;
+  for (let o = 0; o < outer; o++)
+    for (let c = 0; c < C; c++) {
+      const row = tc === 1 ? 0 : c * B;
+      for (let k = 0; k < inner; k++, i++) {
+        const xi = x[i];
+        let n = 0;
+        for (let j = 0; j < B; j++) if (xi >= t[row + j]) n++;
+        out[i] = lut[n];
+      }
+    }
   return { shape: [...v.shape], data: out };
 }
 
