@@ -1,5 +1,5 @@
 /** A tensor's values from the last run: statistics, histogram, saturation, error against float, .npy. */
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { encodeNpy } from '../../core/io/npy.js';
 import { download } from '../download.js';
 import { currentVersionId, useApp } from '../store.js';
@@ -13,12 +13,18 @@ export function RunTensorSection({ name }: { name: string }) {
   const summary = useMemo(() => run?.quant?.tensors.find((t) => t.name === name), [run, name]);
   const floatSummary = useMemo(() => run?.float?.tensors.find((t) => t.name === name), [run, name]);
   const error = useMemo(() => run?.errors?.find((e) => e.name === name), [run, name]);
+  const [asInt, setAsInt] = useState(false);
   if (!run?.quant || !summary) return null;
-  const st = summary.stats;
+  const st = asInt && summary.intStats ? summary.intStats : summary.stats;
   const stale = run.versionId !== versionId;
   return (
     <section data-testid="run-tensor">
       <h3>Last run{stale ? ' (earlier version of the model)' : ''}</h3>
+      {summary.intStats && (
+        <label className="toggle" title="Statistics of value / scale + zero point: the integers the hardware sees">
+          <input type="checkbox" checked={asInt} onChange={(e) => setAsInt(e.target.checked)} data-testid="run-as-integers" /> as integers
+        </label>
+      )}
       <table className="kv"><tbody>
         <tr><th>Shape</th><td className="mono">[{summary.shape.join(', ')}]</td></tr>
         <tr><th>Min / max</th><td className="mono" data-testid="run-minmax">{formatNumber(st.min)} / {formatNumber(st.max)}</td></tr>

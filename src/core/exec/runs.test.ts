@@ -112,6 +112,10 @@ describe('RunStore summaries', () => {
       expect(ints.every((q) => q >= lo && q <= hi)).toBe(true);
       const atMin = ints.filter((q) => q === lo).length, atMax = ints.filter((q) => q === hi).length;
       expect(sum.saturation, out).toEqual({ atMin, atMax, min: lo, max: hi });
+      // the integer view's statistics are those of these integers
+      expect(sum.intStats!.min, out).toBe(ints.reduce((a, b) => Math.min(a, b), Infinity));
+      expect(sum.intStats!.max, out).toBe(ints.reduce((a, b) => Math.max(a, b), -Infinity));
+      expect(sum.intStats!.distinct, out).toBe(new Set(ints).size);
       withSat++;
       anyAtMin += atMin;
       anyAtMax += atMax;

@@ -19,6 +19,8 @@ export interface TensorSummary {
   stats: TensorStats;
   /** for outputs of Quant/BipolarQuant: integers at the range ends */
   saturation?: { atMin: number; atMax: number; min: number; max: number };
+  /** for quantizer outputs: statistics of the integers (value / scale + zero point) */
+  intStats?: TensorStats;
 }
 
 export interface RunSummary {
@@ -89,6 +91,7 @@ export function summarize(engine: Engine, name: string, v: RuntimeTensor): Tenso
       else if (x >= q.max) atMax++;
     }
     s.saturation = { atMin, atMax, min: q.min, max: q.max };
+    s.intStats = tensorStats(q.ints);
   }
   return s;
 }
