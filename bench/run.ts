@@ -25,6 +25,9 @@
  *   --edit-only        only the edit suite (with --profile: one more edit per model under the CPU profiler)
  *   --no-exec          skip the execution suite (time per inference, quantized vs float twin, bench/exec.ts)
  *   --exec-only        only the execution suite (Node, and Chromium when there is one)
+ *   --no-large         skip the large suite (1 GB external-data model, 100 MB CNN, 20,000 nodes: load time, peak memory; bench/large.ts)
+ *   --large-only       only the large suite
+ *   --keep             keep the generated 1 GB external-data model in bench/out (deleted after the large suite otherwise)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -37,6 +40,7 @@ import type { ElkResult } from './elkWorker.js';
 import { browserTable, profileReport, runBrowserSuite, smoothnessTable, systemChromium, type BrowserSuiteResult } from './browser.js';
 import { editCases, editReport, runEditSuite, type EditSuiteResult } from './editBench.js';
 import { execCases, execReport, runExecBrowser, runExecNode, type ExecRow } from './exec.js';
+import { largeReport, runLargeSuite, type LargeRow } from './large.js';
 import { REPO_ROOT, ensureExternalDataModel } from './synthFiles.js';
 import { markdownTable, mb, median, ms, type Column } from './table.js';
 
@@ -59,10 +63,13 @@ interface Args {
   /** the execution suite (bench/exec.ts); execOnly: it alone, its Node part included */
   exec: boolean;
   execOnly: boolean;
+  /** the large suite (bench/large.ts) */
+  large: boolean;
+  keep: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false };
+  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false, large: true, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -98,6 +105,16 @@ function parseArgs(argv: string[]): Args {
       a.edit = false;
       a.exec = true;
       a.execOnly = true;
+    }
+    else if (k === '--no-large') a.large = false;
+    else if (k === '--keep') a.keep = true;
+    else if (k === '--large-only') {
+      a.browser = true;
+      a.node = false;
+      a.open = false;
+      a.edit = false;
+      a.exec = false;
+      a.large = true;
     }
     else throw new Error(`Unknown option ${k}`);
   }
@@ -276,6 +293,18 @@ async function main() {
     }
   }
 
+  // Large suite: 1 GB external-data model, 100 MB CNN, 20,000 nodes; load time and peak memory.
+  let largeRows: LargeRow[] = [];
+  let largeError: string | undefined;
+  if (runBrowser && args.large) {
+    try {
+      largeRows = await runLargeSuite({ keep: args.keep, log, build: !browser });
+    } catch (e) {
+      largeError = e instanceof Error ? e.message : String(e);
+      log(`large suite failed: ${largeError}`);
+    }
+  }
+
   const wall = performance.now() - started;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const out: string[] = [];
@@ -287,9 +316,11 @@ async function main() {
   else if (editError) out.push('## Edit → cost on screen', '', `The edit suite failed: ${editError}`, '');
   if (execRows.length || execBrowser) out.push(execReport(execRows, args.runs, execBrowser), '');
   if (execError) out.push(`The execution suite's Chromium part failed: ${execError}`, '');
+  if (largeRows.length) out.push(largeReport(largeRows), '');
+  else if (largeError) out.push('## Large models in Chromium', '', `The large suite failed: ${largeError}`, '');
   out.push(`Bench wall time: ${ms(wall)}${args.node && browser ? ` (Node suite ${ms(nodeWall)}, browser suite ${ms(browser.wallMs)})` : ''}.`);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError, exec: execRows.map((r) => ({ id: r.c.id, result: r.node })), execBrowser: execBrowser?.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execError }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError, exec: execRows.map((r) => ({ id: r.c.id, result: r.node })), execBrowser: execBrowser?.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execError, large: largeRows, largeError }, null, 2));
 }
 
 function nodeReport(rows: Row[], args: Args, cpu: string): string {
