@@ -4,32 +4,10 @@
  */
 import type { Node } from '../ir/types.js';
 import type { AttrValue } from '../qonnx/opTypes.js';
-import { BOOL, count, FLOAT, INT64, normalize, type ConstTensor } from './constTensor.js';
-
-function broadcastShape(a: number[], b: number[]): number[] | undefined {
-  const r = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let k = 0; k < r; k++) {
-    const x = a[a.length - r + k] ?? 1, y = b[b.length - r + k] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
-/** Read element `flat` of the broadcast output from tensor t. */
-function stridesOf(shape: number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    s[k] = acc;
-    acc *= shape[k];
-  }
-  return s;
-}
+import { BOOL, broadcastStatic, count, FLOAT, INT64, normalize, stridesOf, type ConstTensor } from './constTensor.js';
 
 function binary(a: ConstTensor, b: ConstTensor, f: (x: number, y: number) => number, outType = a.dataType): ConstTensor | undefined {
-  const shape = broadcastShape(a.shape, b.shape);
+  const shape = broadcastStatic(a.shape, b.shape);
   if (!shape) return undefined;
   const n = count(shape);
   const out = new Float64Array(n);

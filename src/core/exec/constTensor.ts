@@ -81,3 +81,26 @@ export function toTensor(name: string, c: ConstTensor): Tensor {
   }
   return { name, dims: c.shape.map((d) => int64From(d)), dataType, rawData: raw };
 }
+
+/** numpy broadcast of two static shapes, or undefined when they do not broadcast. */
+export function broadcastStatic(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const r = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let k = 0; k < r; k++) {
+    const x = a[a.length - r + k] ?? 1, y = b[b.length - r + k] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/** Row-major strides of a shape, in elements. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    s[k] = acc;
+    acc *= shape[k];
+  }
+  return s;
+}

@@ -4,6 +4,7 @@
  * annotations, opset imports) is the same object as in the input model, so a version costs only what
  * changed. Also: fresh names, initializer values as float32, small attribute and value_info builders.
  */
+import { stridesOf } from '../exec/constTensor.js';
 import { attrMap } from '../analysis/shapeInference.js';
 import type { Dim } from '../ir/tensorInfo.js';
 import type { Attribute, Graph, Model, Node, OpsetId, Tensor, TensorAnnotation, ValueInfo } from '../ir/types.js';
@@ -106,20 +107,11 @@ export function elementCount(shape: readonly number[]): number {
   return n;
 }
 
-function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    s[k] = acc;
-    acc *= shape[k];
-  }
-  return s;
-}
 
 /** numpy.transpose(x, perm) on any typed array layout. */
 export function transposeData<T extends Float32Array | Float64Array>(shape: readonly number[], data: T, perm: readonly number[]): { shape: number[]; data: T } {
   const outShape = perm.map((p) => shape[p]);
-  const is = strides(shape);
+  const is = stridesOf(shape);
   const n = data.length;
   const out = new (data.constructor as { new (n: number): T })(n);
   const idx = new Array<number>(outShape.length).fill(0);

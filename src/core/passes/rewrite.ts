@@ -107,13 +107,4 @@ export function moveAnnotation(g: Graph, from: string, to: string): Graph['quant
 }
 
 /** numpy broadcast of two static shapes, or undefined when they do not broadcast. */
-export function broadcast(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const r = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let k = 0; k < r; k++) {
-    const x = a[a.length - r + k] ?? 1, y = b[b.length - r + k] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
+export { broadcastStatic as broadcast } from '../exec/constTensor.js';
