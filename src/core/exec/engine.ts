@@ -120,7 +120,11 @@ export class Engine {
       if (def) return 'kernel';
       const dom = n.domain ?? '';
       if (ORT_DOMAINS.has(dom)) return 'ort';
-      const why = isFinnHardwareDomain(dom) ? 'a FINN hardware op, which only runs as generated hardware' : 'an op of a domain this app does not implement';
+      const why = isFinnHardwareDomain(dom)
+        ? 'a FINN hardware op, which only runs as generated hardware'
+        : dom === 'finn' || dom === 'finn.custom_op.general'
+          ? 'a FINN op (legacy domain) that is not a QONNX op, e.g. a hardware layer of an older FINN version'
+          : 'an op of a domain this app does not implement';
       throw new ExecError(`Cannot execute ${n.opType} (${dom || 'ai.onnx'}) at node '${n.name || '#' + idx.nodes.indexOf(n)}': ${why}`, n.name ?? undefined);
     };
     const kinds = idx.nodes.map(kindOf);
