@@ -52,3 +52,17 @@ test('without its data file the graph still opens and the missing file is named'
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('tensor-panel')).toContainText("lives in the external file 'weights.data', which was not provided");
 });
+
+test('a model with external data runs in the browser with the weights read from its data file', async ({ page }) => {
+  await page.goto('/');
+  await pickFiles(page, [
+    { name: 'cnn.onnx', bytes: ext.model },
+    { name: ext.dataFileName, bytes: ext.data },
+  ]);
+  await expect(page.getByTestId('node-count')).toHaveText(String(nodeCount));
+  await page.getByTestId('run-panel-button').click();
+  await page.getByTestId('run-compare').uncheck();
+  await page.getByTestId('run-button').click();
+  await expect(page.getByTestId('run-output').first()).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('run-error')).toHaveCount(0);
+});

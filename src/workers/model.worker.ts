@@ -8,7 +8,8 @@ import { ModelError, serializeError, type SerializedError } from '../core/errors
 import { readAll, type Progress } from '../core/io/readStream.js';
 import { validateModel, type GraphProblem } from '../core/ir/validate.js';
 import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
-import type { Model } from '../core/ir/types.js';
+import type { Model, Tensor } from '../core/ir/types.js';
+import { externalRef } from '../core/onnx/tensorData.js';
 import { layeredLayout } from '../core/layout/layered.js';
 import { withAllQuantBits } from '../core/ir/quantEdit.js';
 import { applyDelta, type ModelDelta } from '../core/ir/modelDelta.js';
@@ -86,6 +87,20 @@ ort.env.wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href };
 ort.env.wasm.numThreads = (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 const runs = new RunStore(ort as unknown as OrtApi);
 const cancelled = new Set<number>();
+
+/** The bytes of every external-data initializer, read from the files given (by location or base name). */
+async function readExternalWeights(model: Model, files: Map<string, Blob>): Promise<Map<Tensor, Uint8Array>> {
+  const out = new Map<Tensor, Uint8Array>();
+  for (const t of model.graph?.initializer ?? []) {
+    const ref = externalRef(t);
+    if (!ref) continue;
+    const f = files.get(ref.location) ?? files.get(ref.location.split('/').pop() ?? '');
+    if (!f) continue; // the engine names the missing file
+    const end = ref.length !== undefined ? ref.offset + ref.length : f.size;
+    out.set(t, new Uint8Array(await f.slice(ref.offset, end).arrayBuffer()));
+  }
+  return out;
+}
 
 const docs = new Map<number, Model>();
 let nextDocId = 1;
@@ -229,10 +244,20 @@ const api = {
   },
 
   /** Run the model (or its float twin with `bypass`) and keep every tensor for later questions. */
-  async run(ref: ModelRef, runId: number, inputs: [string, RuntimeTensor][], bypass: boolean, onProgress?: (done: number, total: number) => void): Promise<Result<RunSummary>> {
+  async run(
+    ref: ModelRef,
+    runId: number,
+    inputs: [string, RuntimeTensor][],
+    bypass: boolean,
+    onProgress?: (done: number, total: number) => void,
+    externalFiles?: [string, Blob][],
+  ): Promise<Result<RunSummary>> {
     try {
       const signal = { get aborted() { return cancelled.has(runId); } };
-      const r = await runs.run(modelFor(ref), runId, new Map(inputs), bypass, { onProgress, signal });
+      const model = modelFor(ref);
+      // weights in external-data files the user opened with the model: read only to run (onnxruntime needs them inline)
+      const loadExternal = externalFiles?.length ? () => readExternalWeights(model, new Map(externalFiles)) : undefined;
+      const r = await runs.run(model, runId, new Map(inputs), bypass, { onProgress, signal }, loadExternal);
       return ok(r);
     } catch (e) {
       return fail(e);

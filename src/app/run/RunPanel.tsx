@@ -84,13 +84,14 @@ export function RunPanel() {
       }
       const progress = (stage: string) => Comlink.proxy((done: number, total: number) => setRun({ progress: { done, total, stage } }));
       setRun({ progress: { done: 0, total: 1, stage: 'Compiling and running' } });
-      const quant = unwrap(await modelWorker().run(ref, runId, inputs, false, progress('Running the quantized model')));
+      const files: [string, Blob][] = [...st.doc.externalFiles];
+      const quant = unwrap(await modelWorker().run(ref, runId, inputs, false, progress('Running the quantized model'), files));
       setRun({ quant, status: compare ? 'running' : 'done', progress: compare ? { done: 0, total: 1, stage: 'Running the float twin' } : undefined });
       if (compare) {
         const floatId = runSeq++;
         // Cancel must reach this run too: cancelling run.runId (the quantized run's id) did nothing here.
         activeWorkerRun = floatId;
-        const float = unwrap(await modelWorker().run(ref, floatId, inputs, true, progress('Running the float twin (quantizers bypassed)')));
+        const float = unwrap(await modelWorker().run(ref, floatId, inputs, true, progress('Running the float twin (quantizers bypassed)'), files));
         const errors = unwrap(await modelWorker().compareRuns(floatId, runId));
         errors.sort((x, y) => x.sqnrDb - y.sqnrDb);
         setRun({ float, errors, status: 'done', progress: undefined });

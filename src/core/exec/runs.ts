@@ -7,7 +7,7 @@
 import { tensorStats, type TensorStats } from '../analysis/tensorStats.js';
 import { attrMap } from '../analysis/shapeInference.js';
 import { indexGraph } from '../ir/graphIndex.js';
-import type { Model } from '../ir/types.js';
+import type { Model, Tensor } from '../ir/types.js';
 import { broadcastTo } from '../qonnx/ops/broadcast.js';
 import { Engine, type OrtApi, type RunOptions } from './engine.js';
 import { asFloat32, type RuntimeTensor } from './runtimeTensor.js';
@@ -127,16 +127,29 @@ export class RunStore {
     private readonly keepRuns = 2,
   ) {}
 
-  engineFor(model: Model, bypass: boolean): Engine {
+  engineFor(model: Model, bypass: boolean, externalData?: ReadonlyMap<Tensor, Uint8Array>): Engine {
     let m = this.engines.get(model);
     if (!m) this.engines.set(model, (m = new Map()));
     let e = m.get(bypass);
-    if (!e) m.set(bypass, (e = new Engine(model, this.ort, { bypassQuantizers: bypass })));
+    if (!e) m.set(bypass, (e = new Engine(model, this.ort, { bypassQuantizers: bypass, externalData })));
     return e;
   }
 
-  async run(model: Model, runId: number, inputs: Map<string, RuntimeTensor>, bypass: boolean, opts: RunOptions = {}): Promise<RunSummary> {
-    const engine = this.engineFor(model, bypass);
+  /**
+   * Run the model. `loadExternal` reads the bytes of external-data weights; it is called only when
+   * an engine for this model is first built (the weights are then held by the engine).
+   */
+  async run(
+    model: Model,
+    runId: number,
+    inputs: Map<string, RuntimeTensor>,
+    bypass: boolean,
+    opts: RunOptions = {},
+    loadExternal?: () => Promise<ReadonlyMap<Tensor, Uint8Array>>,
+  ): Promise<RunSummary> {
+    const needsEngine = !this.engines.get(model)?.has(bypass);
+    const ext = needsEngine && loadExternal ? await loadExternal() : undefined;
+    const engine = this.engineFor(model, bypass, ext);
     const r = await engine.run(inputs, { ...opts, keepAll: true });
     for (const [k, v] of inputs) if (!r.tensors.has(k)) r.tensors.set(k, v);
     // Summarising every tensor can take as long as the run (metafi: ~0.5 s). Cancel must work here
