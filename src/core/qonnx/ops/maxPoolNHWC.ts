@@ -11,6 +11,7 @@ import { FLOAT32 } from '../datatypes.js';
 import type { AttrSpec, CustomOpDef, F32Tensor } from '../opTypes.js';
 import { badAttr, resolveAttrs, type OpAttrs } from './attrs.js';
 import { needInput } from './broadcast.js';
+import { channelsLastMaxPool } from './channelsLastMaxPool.js';
 
 const OP = 'MaxPoolNHWC';
 
@@ -51,33 +52,10 @@ function params(a: OpAttrs): PoolParams {
   return { kh: k[0], kw: k[1], sh: s[0], sw: s[1], pads, ceil: a.flag('ceil_mode') };
 }
 
+/** The computation is the channels-last MaxPool's (ONNX MaxPool semantics, NaN included), 2-D only. */
 export function maxPoolNhwcKernel(x: F32Tensor, p: PoolParams): F32Tensor {
   if (x.shape.length !== 4) throw new Error(`${OP}: input must be NHWC (4 axes), got [${x.shape.join(',')}]`);
-  const [N, H, W, C] = x.shape;
-  const [pt, pl, pb, pr] = p.pads;
-  const OH = maxPoolOutputDim(H, p.kh, p.sh, pt, pb, p.ceil);
-  const OW = maxPoolOutputDim(W, p.kw, p.sw, pl, pr, p.ceil);
-  if (OH < 1 || OW < 1) throw new Error(`${OP}: the window does not fit the padded input`);
-  const out = new Float32Array(N * OH * OW * C);
-  let o = 0;
-  for (let n = 0; n < N; n++)
-    for (let oy = 0; oy < OH; oy++)
-      for (let ox = 0; ox < OW; ox++)
-        for (let c = 0; c < C; c++) {
-          let m = -Infinity;
-          for (let ky = 0; ky < p.kh; ky++) {
-            const iy = oy * p.sh + ky - pt;
-            if (iy < 0 || iy >= H) continue;
-            for (let kx = 0; kx < p.kw; kx++) {
-              const ix = ox * p.sw + kx - pl;
-              if (ix < 0 || ix >= W) continue;
-              const v = x.data[((n * H + iy) * W + ix) * C + c];
-              if (v > m) m = v;
-            }
-          }
-          out[o++] = m;
-        }
-  return { shape: [N, OH, OW, C], data: out };
+  return channelsLastMaxPool(x, { kernel_shape: [p.kh, p.kw], strides: [p.sh, p.sw], pads: p.pads, ceil_mode: p.ceil ? 1 : 0 });
 }
 
 export const MaxPoolNHWCOp: CustomOpDef = {
