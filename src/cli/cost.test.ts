@@ -4,17 +4,11 @@
  * the CSV, and errors.
  */
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { run } from './main.js';
+import { repoRoot } from '../core/testing/paths.js';
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
 const ROOT = repoRoot();
 const TFC = path.resolve(ROOT, '../shared/models/zoo_TFC_2W2A.onnx');
 

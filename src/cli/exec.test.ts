@@ -7,17 +7,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { int64From, type Model } from '../core/ir/types.js';
 import { decodeModel, encodeModel } from '../core/onnx/codec.js';
 import { run } from './main.js';
+import { repoRoot } from '../core/testing/paths.js';
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
 const ROOT = repoRoot();
 const MODELS = path.resolve(ROOT, '../shared/models');
 const FP8 = path.join(MODELS, 'qonnx_act_weight_fp8.onnx');

@@ -6,18 +6,13 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../core/onnx/codec.js';
 import { shapeOfType } from '../core/ir/tensorInfo.js';
 import { int64ToNumber, type Model } from '../core/ir/types.js';
 import { run } from './main.js';
+import { repoRoot } from '../core/testing/paths.js';
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
 const ROOT = repoRoot();
 const MODELS = path.resolve(ROOT, '../shared/models');
 const TFC = path.join(MODELS, 'zoo_TFC_2W2A.onnx');

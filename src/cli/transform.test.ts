@@ -6,18 +6,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listQuantizers } from '../core/ir/quantEdit.js';
 import { decodeModel } from '../core/onnx/codec.js';
 import { transforms } from '../core/passes/registry.js';
 import { run } from './main.js';
+import { repoRoot } from '../core/testing/paths.js';
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
 const ROOT = repoRoot();
 const TFC = path.resolve(ROOT, '../shared/models/zoo_TFC_2W2A.onnx');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'qonnx-transform-'));

@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
 import { indexGraph } from '../ir/graphIndex.js';
@@ -14,6 +13,8 @@ import { int64From } from '../ir/types.js';
 import { isFinnHardwareDomain } from '../qonnx/registry.js';
 import { attrFloat, attrInt, attrString } from '../testing/synth.js';
 import { inferDatatypes, type DatatypeOptions } from './datatypeInference.js';
+import { repoRoot } from '../testing/paths.js';
+import { node } from '../testing/irBuild.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Tiny model builder
@@ -34,12 +35,6 @@ function initInt(name: string, dataType: number, values: number[], dims: number[
   return { name, dims: dims.map((d) => int64From(d)), dataType, int32Data: values };
 }
 
-function node(opType: string, input: string[], output: string[], attribute: Attribute[] = [], domain?: string): Node {
-  const n: Node = { opType, input, output, name: `${opType}_${output[0]}` };
-  if (attribute.length) n.attribute = attribute;
-  if (domain !== undefined) n.domain = domain;
-  return n;
-}
 
 interface Spec {
   nodes: Node[];
@@ -293,11 +288,6 @@ describe('custom ops through their own rules', () => {
 // ---------------------------------------------------------------------------------------------------
 // Real files: re-derive the toolkit's annotations on computed tensors
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
 const MODELS = path.resolve(repoRoot(), '../shared/models');
 const load = (f: string) => decodeModel(new Uint8Array(fs.readFileSync(path.join(MODELS, f))), { fileName: f });
 

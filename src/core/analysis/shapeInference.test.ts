@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
 import { indexGraph } from '../ir/graphIndex.js';
@@ -15,6 +14,8 @@ import { int64From } from '../ir/types.js';
 import { isFinnHardwareDomain } from '../qonnx/registry.js';
 import { attrFloat, attrInt, attrInts, attrString } from '../testing/synth.js';
 import { broadcastShapes, inferShapes, type ShapeInferenceResult } from './shapeInference.js';
+import { repoRoot } from '../testing/paths.js';
+import { node } from '../testing/irBuild.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Tiny model builder
@@ -47,12 +48,6 @@ function initI(name: string, values: (number | bigint)[], dims: number[] = [valu
   return { name, dims: dims.map((d) => int64From(d)), dataType: INT64, int64Data: values.map((v) => int64From(v)) };
 }
 
-function node(opType: string, input: string[], output: string[], attribute: Attribute[] = [], domain?: string): Node {
-  const n: Node = { opType, input, output, name: `${opType}_${output[0]}` };
-  if (attribute.length) n.attribute = attribute;
-  if (domain !== undefined) n.domain = domain;
-  return n;
-}
 
 interface Spec {
   nodes: Node[];
@@ -532,11 +527,6 @@ describe('unknown ops and declared value_info', () => {
 // ---------------------------------------------------------------------------------------------------
 // Real models
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
 const MODELS = path.resolve(repoRoot(), '../shared/models');
 const modelFiles = fs.readdirSync(MODELS).filter((f) => f.endsWith('.onnx')).sort();
 const load = (f: string) => decodeModel(new Uint8Array(fs.readFileSync(path.join(MODELS, f))), { fileName: f });

@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { analyzeModel } from '../analysis/modelAnalysis.js';
 import { Engine, type OrtApi } from '../exec/engine.js';
@@ -18,14 +17,10 @@ import { int64From } from '../ir/types.js';
 import { validateModel } from '../ir/validate.js';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
 import { resolveCustomOp } from '../qonnx/registry.js';
+import { repoRoot } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
 export const MODELS_DIR = path.resolve(repoRoot(), '../shared/models');
 
 export function loadModel(file: string): Model {

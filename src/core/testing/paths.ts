@@ -1,0 +1,12 @@
+/** Where tests find the repository and the shared real-world models (../shared/models beside the checkout). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+}
+
+export const SHARED_MODELS = path.resolve(repoRoot(), '../shared/models');
