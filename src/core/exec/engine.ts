@@ -186,7 +186,6 @@ export class Engine {
       const nodes = s.kind === 'ort' ? s.nodes : [s.node];
       for (const i of nodes) for (const t of idx.nodes[i].input ?? []) if (t) this.lastUse.set(t, k);
     });
-    const graphOut = new Set((g.output ?? []).map((o) => o.name ?? ''));
     for (const s of steps) {
       if (s.kind !== 'ort') continue;
       const produced = new Set<string>();
@@ -196,7 +195,6 @@ export class Engine {
       s.inputs = [...inputs];
       // every produced tensor is an output of the session, so that any of them can be shown
       s.outputs = [...produced];
-      void graphOut;
       s.session = await this.ort.InferenceSession.create(this.segmentModel(s.nodes, s.inputs, s.outputs), { graphOptimizationLevel: 'all' });
     }
     this.steps = steps;
