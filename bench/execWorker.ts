@@ -1,7 +1,8 @@
 /**
  * Child process: times inference on one model in Node (onnxruntime-web, one thread), after warm-up.
  *
- *   quant      Engine.run on the model (graph outputs only): sessions + QONNX kernel steps
+ *   quant      Engine.run on the model (graph outputs only): sessions + QONNX kernel steps (quantizers
+ *              the engine rewrites into standard ops run inside the sessions)
  *   keepAll    the same with every tensor kept (what the app's run does before summarising)
  *   store      RunStore.run: keepAll plus the per-tensor summaries (statistics, histogram, saturation)
  *   twinEngine the Engine on the float twin (every quantizer bypassed)
@@ -34,6 +35,8 @@ export interface ExecResult {
   nodes: number;
   sessions: number;
   kernelSteps: number;
+  /** quantizers rewritten into standard ops (run inside the sessions) */
+  lowered: number;
   prepareMs: number;
   /** per timed run, ms */
   quant: number[];
@@ -69,9 +72,9 @@ function timedOrt(): { api: OrtApi; inside: { ms: number } } {
         return {
           inputNames: s.inputNames,
           outputNames: s.outputNames,
-          async run(feeds) {
+          async run(feeds, fetches) {
             const t = performance.now();
-            const r = await s.run(feeds as Record<string, ort.Tensor>);
+            const r = fetches ? await s.run(feeds as Record<string, ort.Tensor>, fetches as string[]) : await s.run(feeds as Record<string, ort.Tensor>);
             inside.ms += performance.now() - t;
             return r as never;
           },
@@ -97,10 +100,18 @@ function feedsFor(model: Model, seed: number): Map<string, RuntimeTensor> {
   return feeds;
 }
 
+/**
+ * Per-call times after warm-up. A call under ~10 ms is repeated (enough calls to fill ~10 ms) and each
+ * call is one sample: the median over many single calls is what a 0.05 ms inference costs, where a
+ * batch mean would carry every garbage-collection pause of the batch.
+ */
 async function time(runs: number, warmup: number, f: () => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await f();
+  const t0 = performance.now();
+  await f();
+  const reps = batchSize(performance.now() - t0);
   const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < runs * reps; i++) {
     const t = performance.now();
     await f();
     out.push(performance.now() - t);
@@ -108,8 +119,10 @@ async function time(runs: number, warmup: number, f: () => Promise<unknown>): Pr
   return out;
 }
 
+const batchSize = (oneCallMs: number) => Math.max(1, Math.min(2000, Math.ceil(10 / Math.max(oneCallMs, 1e-3))));
+
 /** One plain onnxruntime session on a standard-op model, only graph outputs, default (full) optimisation. */
-async function plainOrt(model: Model, feeds: Map<string, RuntimeTensor>, runs: number, warmup: number): Promise<number[]> {
+async function plainOrt(model: Model, feeds: Map<string, RuntimeTensor>): Promise<{ run: () => Promise<unknown>; release: () => Promise<void> }> {
   // Older exporters list initializers among the graph inputs; onnxruntime then treats them as
   // overridable and skips constant folding and fusions (Conv+BatchNormalization). The baseline gets
   // them removed, as onnxruntime's own warning recommends: the fastest plain float run.
@@ -120,9 +133,30 @@ async function plainOrt(model: Model, feeds: Map<string, RuntimeTensor>, runs: n
   const f: Record<string, ort.Tensor> = {};
   const types: Record<number, ort.Tensor.Type> = { 1: 'float32', 7: 'int64', 6: 'int32', 2: 'uint8', 3: 'int8', 9: 'bool' };
   for (const [k, v] of feeds) if (s.inputNames.includes(k)) f[k] = new ort.Tensor(types[v.dataType], v.data as Float32Array, v.shape);
-  const t = await time(runs, warmup, () => s.run(f));
-  await s.release();
-  return t;
+  return { run: () => s.run(f), release: () => s.release() };
+}
+
+/**
+ * Per-call times of several functions, sampled in turns (one batch of each per round) so that a slow
+ * spell of the machine affects all of them alike: the ratios between them are what the table reports.
+ */
+async function interleaved(rounds: number, warmup: number, fs: (() => Promise<unknown>)[]): Promise<number[][]> {
+  const reps: number[] = [];
+  for (const f of fs) {
+    for (let i = 0; i < warmup; i++) await f();
+    const t0 = performance.now();
+    await f();
+    reps.push(batchSize(performance.now() - t0));
+  }
+  const out: number[][] = fs.map(() => []);
+  for (let i = 0; i < rounds; i++)
+    for (const [j, f] of fs.entries())
+      for (let r = 0; r < reps[j]; r++) {
+        const t = performance.now();
+        await f();
+        out[j].push(performance.now() - t);
+      }
+  return out;
 }
 
 const sameDims = (a: Model, b: Model) => {
@@ -138,32 +172,58 @@ async function main(): Promise<ExecResult> {
   const feeds = feedsFor(model, 1);
 
   const { api, inside } = timedOrt();
-  const engine = new Engine(model, api);
+  // timed runs use onnxruntime as it is; a second engine over the wrapped API measures the time
+  // spent inside session.run
+  const engine = new Engine(model, ort as unknown as OrtApi);
+  const probe = new Engine(model, api);
   let t = performance.now();
   await engine.prepare();
   const prepareMs = performance.now() - t;
   const st = engine.stats();
-  for (let i = 0; i < warmup; i++) await engine.run(feeds);
-  const insideRuns: number[] = [];
-  const quant: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    inside.ms = 0;
-    t = performance.now();
-    await engine.run(feeds);
-    quant.push(performance.now() - t);
-    insideRuns.push(inside.ms);
+  // The quantized run, the float twin run by the Engine and the float twin as one plain session (and
+  // the separately trained float model), sampled in turns.
+  const twin = new Engine(model, ort as unknown as OrtApi, { bypassQuantizers: true });
+  await twin.prepare();
+  let twinOrtNote: string | undefined, floatOrtNote: string | undefined;
+  const left = (twin.model.graph?.node ?? []).filter((n) => resolveCustomOp(n, twin.model)).map((n) => n.opType);
+  if (left.length) twinOrtNote = `the float twin keeps ${left.length} custom op${left.length > 1 ? 's' : ''} (${[...new Set(left)].join(', ')}): no plain-onnxruntime twin`;
+  const twinPlain = left.length ? undefined : await plainOrt(twin.model, feeds);
+  let floatPlain: Awaited<ReturnType<typeof plainOrt>> | undefined;
+  if (floatFile) {
+    const fm = decodeModel(new Uint8Array(readFileSync(floatFile)), { fileName: floatFile });
+    if (sameDims(fm, model)) floatPlain = await plainOrt(fm, feedsFor(fm, 1));
+    else floatOrtNote = 'input shape differs from the quantized model\'s';
   }
+  const rounds = Math.max(runs, 9);
+  const calls: (() => Promise<unknown>)[] = [() => engine.run(feeds), () => twin.run(feeds)];
+  if (twinPlain) calls.push(twinPlain.run);
+  if (floatPlain) calls.push(floatPlain.run);
+  const [quant, twinEngine, ...plain] = await interleaved(rounds, warmup, calls);
+  const twinOrt = twinPlain ? plain.shift() : undefined;
+  const floatOrt = floatPlain ? plain.shift() : undefined;
+  await twinPlain?.release();
+  await floatPlain?.release();
+  // time inside onnxruntime's session.run during quantized runs
+  const insideRuns: number[] = [];
+  for (let i = 0; i < warmup + runs * 5; i++) {
+    inside.ms = 0;
+    await probe.run(feeds);
+    if (i >= warmup) insideRuns.push(inside.ms);
+  }
+  await probe.release();
   const keepAll = await time(runs, warmup, () => engine.run(feeds, { keepAll: true }));
-  const store = new RunStore(api, 2);
+  const store = new RunStore(ort as unknown as OrtApi, 2);
   let id = 1;
   const storeRuns = await time(runs, warmup, () => store.run(model, id++, feeds, false));
 
-  // Each QONNX node's kernel alone, on the inputs it gets in a real run.
+  // Each QONNX node's kernel alone, on the inputs it gets in a real run (only the nodes that remain
+  // kernel steps: not the quantizers the engine rewrote into standard ops).
   const all = (await engine.run(feeds, { keepAll: true })).tensors;
   const kernels: Record<string, { nodes: number; ms: number }> = {};
+  const lowered = engine.loweredNodes();
   for (const n of engine.model.graph?.node ?? []) {
     const def = resolveCustomOp(n, engine.model);
-    if (!def) continue;
+    if (!def || lowered.has(n.name || n.output?.[0] || '')) continue;
     const ins = (n.input ?? []).map((x) => (x ? { shape: all.get(x)!.shape, data: asFloat32(all.get(x)!) } : undefined));
     const attrs = attrMap(n);
     const ts = await time(runs, 1, async () => def.execute(ins as never, attrs));
@@ -172,28 +232,13 @@ async function main(): Promise<ExecResult> {
     k.ms += median(ts);
   }
 
-  const twin = new Engine(model, ort as unknown as OrtApi, { bypassQuantizers: true });
-  await twin.prepare();
-  const twinEngine = await time(runs, warmup, () => twin.run(feeds));
-  let twinOrt: number[] | undefined, twinOrtNote: string | undefined;
-  const left = (twin.model.graph?.node ?? []).filter((n) => resolveCustomOp(n, twin.model)).map((n) => n.opType);
-  if (left.length) twinOrtNote = `the float twin keeps ${left.length} custom op${left.length > 1 ? 's' : ''} (${[...new Set(left)].join(', ')}): no plain-onnxruntime twin`;
-  else twinOrt = await plainOrt(twin.model, feeds, runs, warmup);
-
-  let floatOrt: number[] | undefined, floatOrtNote: string | undefined;
-  if (floatFile) {
-    const fm = decodeModel(new Uint8Array(readFileSync(floatFile)), { fileName: floatFile });
-    if (sameDims(fm, model)) {
-      const ff = feedsFor(fm, 1);
-      floatOrt = await plainOrt(fm, ff, runs, warmup);
-    } else floatOrtNote = 'input shape differs from the quantized model\'s';
-  }
   await engine.release();
   await twin.release();
   return {
     nodes: model.graph?.node?.length ?? 0,
     sessions: st.sessions,
     kernelSteps: st.kernelSteps,
+    lowered: st.lowered,
     prepareMs,
     quant,
     keepAll,

@@ -139,14 +139,17 @@ export function RunPanel() {
           ))}
         </div>
         <div className="run-results" data-testid="run-results">
-          {!run && <p className="muted">Choose inputs and press Run. Everything runs in your browser (onnxruntime-web for standard ops, the QONNX kernels for quantizers).</p>}
+          {!run && <p className="muted">Choose inputs and press Run. Everything runs in your browser (onnxruntime-web for standard ops and for quantizers it can compute exactly, the QONNX kernels for the rest).</p>}
           {run?.status === 'error' && <p className="error-text" data-testid="run-error">{run.message}</p>}
           {run?.status === 'cancelled' && <p className="muted">Cancelled.</p>}
           {stale && <p className="warn-text">These results belong to an earlier version of the model; run again.</p>}
           {run?.quant && (
             <>
               <p className="muted small" data-testid="run-timing">
-                Quantized run {run.quant.ms.toFixed(1)} ms ({run.quant.sessions} onnxruntime session{run.quant.sessions === 1 ? '' : 's'}, {run.quant.kernelSteps} QONNX kernel step{run.quant.kernelSteps === 1 ? '' : 's'})
+                <span title="Quantizers with constant parameters and ROUND/FLOOR/CEIL rounding run as standard ops (Div, Clip, Round, Mul) that compute the same float32 values inside onnxruntime; the other QONNX ops run as separate kernel steps between onnxruntime sessions.">
+                  Quantized run {run.quant.ms.toFixed(1)} ms ({run.quant.sessions} onnxruntime session{run.quant.sessions === 1 ? '' : 's'}
+                  {run.quant.lowered ? `, ${run.quant.lowered} quantizer${run.quant.lowered === 1 ? '' : 's'} as standard ops` : ''}, {run.quant.kernelSteps} QONNX kernel step{run.quant.kernelSteps === 1 ? '' : 's'})
+                </span>
                 {run.float ? ` · float twin ${run.float.ms.toFixed(1)} ms` : ''}. Click any edge or tensor to see its values.
               </p>
               {run.quant.outputs.map(([name, t]) => (

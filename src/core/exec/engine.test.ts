@@ -337,7 +337,7 @@ describe('1. FP8 model (Brevitas FloatQuant export) through the Engine', () => {
     // products rounds like Brevitas' (PyTorch) float32 Gemm. Max |error| is 0.
     expect(Array.from(floats(y))).toEqual(Array.from(want.data as Float32Array));
     // The weight FloatQuant was folded at prepare time; the input FloatQuant runs as a kernel step.
-    expect(e.stats()).toEqual({ sessions: 1, kernelSteps: 1 });
+    expect(e.stats()).toEqual({ sessions: 1, kernelSteps: 1, lowered: 0 }); // FloatQuant is never rewritten
   });
 });
 
@@ -403,8 +403,24 @@ describe('2a/2b. every runnable model against an all-standard-op onnxruntime twi
         const [want] = kernel.execute(ins, attrs(n));
         const got = r.tensors.get(n.output![0])!;
         expect(got.shape, n.output![0]).toEqual(want.shape);
-        expect(Buffer.from(floats(got).buffer, floats(got).byteOffset, floats(got).byteLength).equals(Buffer.from(want.data.buffer)), `${n.opType} ${n.name} -> ${n.output![0]}`).toBe(true);
+        // equal values, element for element (NaN equals NaN; -0 equals +0: a quantizer the engine
+        // rewrote into standard ops may give a zero of the other sign, the same value)
+        const g = floats(got);
+        let bad = -1;
+        for (let i = 0; i < g.length && bad < 0; i++) if (g[i] !== want.data[i] && !(Number.isNaN(g[i]) && Number.isNaN(want.data[i]))) bad = i;
+        expect(bad, `${n.opType} ${n.name} -> ${n.output![0]}: element ${bad} is ${g[bad]}, kernel ${want.data[bad]}`).toBe(-1);
         checked++;
+      }
+
+      // (c) the engine with no quantizer rewritten into standard ops (every QONNX node a kernel step)
+      // computes the same value for every tensor
+      const plain = await new Engine(model, ORT, { lowerQuantizers: false }).run(feeds, { keepAll: true });
+      expect([...plain.tensors.keys()].sort()).toEqual([...r.tensors.keys()].sort());
+      for (const [name, want] of plain.tensors) {
+        const a = nums(r.tensors.get(name)!), b = nums(want);
+        let bad = -1;
+        for (let i = 0; i < b.length && bad < 0; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) bad = i;
+        expect(bad, `${name}: element ${bad} is ${a[bad]} with quantizers rewritten, ${b[bad]} with kernels`).toBe(-1);
       }
 
       // (a) reference twin on onnxruntime
@@ -541,8 +557,8 @@ describe('3. ESPCN: quantized vs float', () => {
         const qId = id++, fId = id++;
         const q = await store.run(model, qId, feeds, false);
         const f = await store.run(model, fId, feeds, true);
-        expect(q.kernelSteps).toBeGreaterThan(0);
-        expect(f.kernelSteps).toBe(0); // the float twin has no QONNX op left
+        expect(q.kernelSteps + q.lowered).toBeGreaterThan(0);
+        expect(f.kernelSteps + f.lowered).toBe(0); // the float twin has no QONNX op left
         const qy = floats(store.tensor(qId, out)!), fy = floats(store.tensor(fId, out)!);
         const mine = sqnr(fy, qy);
         const err = store.compare(fId, qId).find((t) => t.name === out)!;
@@ -627,10 +643,11 @@ describe('engine edge cases (small models built here)', () => {
       [{ name: 'x', dims: ['N', 4] }],
       ['y'],
     );
-    const e = engineFor(m);
+    // (with the quantizer rewritten into standard ops there would be one session: keep it a kernel)
+    const e = new Engine(m, ORT, { lowerQuantizers: false });
     const xs = [0.1, 0.3, 0.7, 1, -1, -3, 2, 5];
     const r = await e.run(new Map([['x', { dataType: 1, shape: [2, 4], data: Float32Array.from(xs) }]]));
-    expect(e.stats()).toEqual({ sessions: 2, kernelSteps: 1 });
+    expect(e.stats()).toEqual({ sessions: 2, kernelSteps: 1, lowered: 0 });
     expect(r.tensors.get('y')!.shape).toEqual([2, 4]);
     expect(Array.from(floats(r.tensors.get('y')!))).toEqual(xs.map(q));
   });
@@ -667,7 +684,7 @@ describe('engine edge cases (small models built here)', () => {
     // y[j] = sum_i x[i] * q(W[i][j]); every product and sum is exact in float32
     const want = [0, 1, 2].map((j) => [0, 1, 2, 3].reduce((acc, i) => acc + x.data[i] * q(w[i * 3 + j]), 0));
     expect(Array.from(floats(r.tensors.get('y')!))).toEqual(want);
-    expect(e.stats()).toEqual({ sessions: 1, kernelSteps: 0 }); // the weight quantizer was folded
+    expect(e.stats()).toEqual({ sessions: 1, kernelSteps: 0, lowered: 0 }); // the weight quantizer was folded
   });
 
   it('a missing graph input is an ExecError naming it', async () => {

@@ -1,9 +1,15 @@
 /**
  * Executes a model, QONNX ops included. Strategy (measured in bench/): constant subgraphs (weight
- * quantizers and their transposes) are folded once with the exact QONNX kernels; the remaining graph
- * is cut into maximal runs of standard ops, each compiled into one onnxruntime session, and the QONNX
- * ops between them run on the float32-exact kernels of src/core/qonnx. Nodes are scheduled so that
- * standard ops cluster (fewer, larger sessions). Every intermediate tensor can be returned.
+ * quantizers and their transposes) are folded once with the exact QONNX kernels; activation
+ * quantizers whose float32 computation standard ops reproduce exactly are rewritten into them
+ * (lowerQuantizers.ts); the remaining graph is cut into maximal runs of standard ops, each compiled
+ * into one onnxruntime session, and the QONNX ops left between them run on the float32-exact kernels
+ * of src/core/qonnx. Nodes are scheduled so that standard ops cluster (fewer, larger sessions).
+ *
+ * Every tensor of the model is an output of its session, so onnxruntime never fuses across a tensor
+ * (Conv+BatchNormalization, MatMul+Add, QDQ into QLinearConv): each node computes what it computes
+ * alone, as in the reference's node-by-node execution, and any tensor can be returned. A run that
+ * wants only the graph outputs fetches just the tensors later steps need (no copies of the rest).
  *
  * onnxruntime is passed in (onnxruntime-web in the page and in Node), so this file stays free of
  * environment-specific imports.
@@ -18,6 +24,7 @@ import { foldConstants } from '../passes/foldConstants.js';
 import { toFixpoint } from '../passes/pass.js';
 import type { CustomOpDef } from '../qonnx/opTypes.js';
 import { isFinnHardwareDomain, resolveCustomOp } from '../qonnx/registry.js';
+import { lowerQuantizers, type Lowering } from './lowerQuantizers.js';
 import { asFloat32, ONNX_TYPE, ORT_TYPE, type RuntimeTensor } from './runtimeTensor.js';
 
 /** The slice of the onnxruntime API the engine uses. */
@@ -28,7 +35,7 @@ export interface OrtApi {
 export interface OrtSession {
   inputNames: readonly string[];
   outputNames: readonly string[];
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  run(feeds: Record<string, OrtTensor>, fetches?: readonly string[]): Promise<Record<string, OrtTensor>>;
   release?(): Promise<void>;
 }
 export interface OrtTensor {
@@ -51,6 +58,8 @@ export interface EngineOptions {
   bypassQuantizers?: boolean;
   /** bytes of external-data initializers (e.g. the CLI's readAllExternalData), inlined before folding */
   externalData?: ReadonlyMap<Tensor, Uint8Array>;
+  /** rewrite activation quantizers into standard ops where that is exact (default true) */
+  lowerQuantizers?: boolean;
 }
 
 export interface RunOptions {
@@ -67,7 +76,15 @@ export interface RunResult {
   ms: number;
 }
 
-type Step = { kind: 'ort'; nodes: number[]; inputs: string[]; outputs: string[]; session?: OrtSession } | { kind: 'kernel'; node: number; def: CustomOpDef };
+type Step = {
+  kind: 'ort';
+  nodes: number[];
+  inputs: string[];
+  outputs: string[];
+  /** the outputs a run without keepAll copies out: those later steps read and the graph outputs */
+  fetch: string[];
+  session?: OrtSession;
+} | { kind: 'kernel'; node: number; def: CustomOpDef };
 
 const ORT_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
 const QUANTIZERS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'FloatQuant']);
@@ -85,11 +102,17 @@ export function bypassQuantizers(model: Model): Model {
 }
 
 export class Engine {
+  /** the model as executed: weight quantizers folded (its tensors are the ones a run returns) */
   readonly model: Model;
+  /** `model` with activation quantizers rewritten into standard ops; internal tensors never returned */
+  private readonly exec: Lowering;
   private steps: Step[] = [];
   private consts = new Map<string, RuntimeTensor>();
   private prepared = false;
-  private lastUse = new Map<string, number>();
+  /** per step, the tensors no later step reads (freed after it when not keeping everything) */
+  private freeAfter: string[][] = [];
+  /** graph inputs that are not initializers: a run must give each */
+  private required: string[] = [];
 
   constructor(
     model: Model,
@@ -107,16 +130,17 @@ export class Engine {
     }
     m = toFixpoint(foldConstants, m, { excludeOpTypes: [] }).model;
     this.model = m;
+    this.exec = opts.lowerQuantizers === false ? { model: m, internal: new Set(), lowered: [] } : lowerQuantizers(m);
   }
 
   /** Check every node can run and compile the onnxruntime sessions. */
   async prepare(): Promise<void> {
     if (this.prepared) return;
-    const g = this.model.graph ?? {};
+    const g = this.exec.model.graph ?? {};
     const idx = indexGraph(g);
     if (idx.cyclic.length) throw new ExecError('The graph has a cycle and cannot be executed');
     const kindOf = (n: Node): 'ort' | 'kernel' => {
-      const def = resolveCustomOp(n, this.model);
+      const def = resolveCustomOp(n, this.exec.model);
       if (def) return 'kernel';
       const dom = n.domain ?? '';
       if (ORT_DOMAINS.has(dom)) return 'ort';
@@ -166,35 +190,51 @@ export class Engine {
     // Cut into steps.
     const steps: Step[] = [];
     for (const i of order) {
-      if (kinds[i] === 'kernel') steps.push({ kind: 'kernel', node: i, def: resolveCustomOp(idx.nodes[i], this.model)! });
+      if (kinds[i] === 'kernel') steps.push({ kind: 'kernel', node: i, def: resolveCustomOp(idx.nodes[i], this.exec.model)! });
       else {
         const last = steps[steps.length - 1];
         if (last && last.kind === 'ort') last.nodes.push(i);
-        else steps.push({ kind: 'ort', nodes: [i], inputs: [], outputs: [] });
+        else steps.push({ kind: 'ort', nodes: [i], inputs: [], outputs: [], fetch: [] });
       }
     }
     // Constants: initializers (after folding) are read once.
     for (const t of g.initializer ?? []) {
       if (!t.name) continue;
       if (isExternal(t)) continue; // read on demand: see constant()
+      if (this.exec.internal.has(t.name)) continue; // the rewrite's constants live in the sessions only
       const v = tensorValues(t);
       if (Array.isArray(v.data)) continue;
       this.consts.set(t.name, { dataType: v.dataType, shape: v.shape, data: v.data });
     }
     // Which step last needs each tensor (to free memory early when not keeping everything).
+    const lastUse = new Map<string, number>();
     steps.forEach((s, k) => {
       const nodes = s.kind === 'ort' ? s.nodes : [s.node];
-      for (const i of nodes) for (const t of idx.nodes[i].input ?? []) if (t) this.lastUse.set(t, k);
+      for (const i of nodes) for (const t of idx.nodes[i].input ?? []) if (t) lastUse.set(t, k);
     });
-    for (const s of steps) {
+    const graphOut = new Set((g.output ?? []).map((o) => o.name ?? ''));
+    this.freeAfter = steps.map(() => []);
+    for (const [t, k] of lastUse) if (!graphOut.has(t)) this.freeAfter[k].push(t);
+    this.required = (g.input ?? []).map((i) => i.name ?? '').filter((n) => n && !idx.initializer.has(n));
+    // Tensors each step reads, to know which outputs a step must hand to later steps.
+    const readers = new Map<string, Set<number>>();
+    steps.forEach((s, k) => {
+      for (const i of s.kind === 'ort' ? s.nodes : [s.node])
+        for (const t of idx.nodes[i].input ?? []) if (t) readers.set(t, (readers.get(t) ?? new Set()).add(k));
+    });
+    const graphOutputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
+    for (const [k, s] of steps.entries()) {
       if (s.kind !== 'ort') continue;
+      const stepsUsing = (t: string) => [...(readers.get(t) ?? [])].some((j) => j !== k);
       const produced = new Set<string>();
       for (const i of s.nodes) for (const o of idx.nodes[i].output ?? []) if (o) produced.add(o);
       const inputs = new Set<string>();
       for (const i of s.nodes) for (const t of idx.nodes[i].input ?? []) if (t && !produced.has(t) && !idx.initializer.has(t)) inputs.add(t);
       s.inputs = [...inputs];
-      // every produced tensor is an output of the session, so that any of them can be shown
-      s.outputs = [...produced];
+      // every produced tensor of the model is an output of the session, so that any of them can be
+      // shown and no fusion crosses it (see the top of this file); the rewrite's own are not
+      s.outputs = [...produced].filter((t) => !this.exec.internal.has(t) || stepsUsing(t));
+      s.fetch = s.outputs.filter((t) => graphOutputs.has(t) || stepsUsing(t));
       s.session = await this.ort.InferenceSession.create(this.segmentModel(s.nodes, s.inputs, s.outputs), { graphOptimizationLevel: 'all' });
     }
     this.steps = steps;
@@ -206,7 +246,7 @@ export class Engine {
   private inferredElemType(name: string): number {
     if (!this.inferred) {
       try {
-        this.inferred = inferShapes(this.model).tensors;
+        this.inferred = inferShapes(this.exec.model).tensors;
       } catch {
         this.inferred = new Map();
       }
@@ -216,7 +256,7 @@ export class Engine {
 
   /** A standalone model of some standard nodes, with their initializers, for onnxruntime. */
   private segmentModel(nodes: number[], inputs: string[], outputs: string[]): Uint8Array {
-    const g = this.model.graph ?? {};
+    const g = this.exec.model.graph ?? {};
     const idx = indexGraph(g);
     const used = new Set<string>();
     for (const i of nodes) for (const t of idx.nodes[i].input ?? []) if (t && idx.initializer.has(t)) used.add(t);
@@ -227,7 +267,7 @@ export class Engine {
       // and used after a QONNX kernel step (dynamic batch) must keep its type, so ask shape inference.
       return { name, type: { tensorType: { elemType: elem || this.inferredElemType(name) || 1 } } };
     };
-    const opsets = (this.model.opsetImport ?? []).filter((o) => ORT_DOMAINS.has(o.domain ?? ''));
+    const opsets = (this.exec.model.opsetImport ?? []).filter((o) => ORT_DOMAINS.has(o.domain ?? ''));
     if (!opsets.some((o) => !o.domain || o.domain === 'ai.onnx')) opsets.push({ domain: '', version: int64From(13) });
     const model: Model = {
       irVersion: this.model.irVersion ?? int64From(8),
@@ -246,22 +286,19 @@ export class Engine {
 
   /** Run on the given graph inputs (by name). */
   async run(inputs: Map<string, RuntimeTensor>, opts: RunOptions = {}): Promise<RunResult> {
-    await this.prepare();
+    if (!this.prepared) await this.prepare();
     const t0 = performance.now();
-    const g = this.model.graph ?? {};
+    const g = this.exec.model.graph ?? {};
     const idx = indexGraph(g);
     const values = new Map<string, RuntimeTensor>();
     for (const [k, v] of inputs) values.set(k, v);
-    for (const i of g.input ?? []) {
-      if (i.name && !values.has(i.name) && !this.consts.has(i.name)) throw new ExecError(`No value given for graph input '${i.name}'`);
-    }
+    for (const name of this.required) if (!values.has(name)) throw new ExecError(`No value given for graph input '${name}'`);
     const get = (t: string): RuntimeTensor => {
       const v = values.get(t) ?? this.consts.get(t);
       if (!v) throw new ExecError(`Tensor '${t}' has no value (is it an external-data initializer that was not provided?)`);
       return v;
     };
     const graphOut = (g.output ?? []).map((o) => o.name ?? '');
-    const keep = new Set(graphOut);
     let lastYield = -Infinity;
     for (let k = 0; k < this.steps.length; k++) {
       // A cancel request is a message to this (worker) thread: it can only set the signal if the run
@@ -283,7 +320,7 @@ export class Engine {
         }
         let out: Record<string, OrtTensor>;
         try {
-          out = await s.session!.run(feeds);
+          out = await s.session!.run(feeds, opts.keepAll ? undefined : s.fetch);
         } catch (e) {
           const n = idx.nodes[s.nodes[0]];
           throw new ExecError(`onnxruntime failed in the segment starting at node '${n.name}' (${n.opType}): ${(e as Error).message}`, n.name ?? undefined);
@@ -304,7 +341,7 @@ export class Engine {
         }
         (n.output ?? []).forEach((o, j) => o && outs[j] && values.set(o, { dataType: 1, shape: outs[j].shape, data: outs[j].data }));
       }
-      if (!opts.keepAll) for (const [t, last] of this.lastUse) if (last === k && !keep.has(t)) values.delete(t);
+      if (!opts.keepAll) for (const t of this.freeAfter[k]) values.delete(t);
       opts.onProgress?.(k + 1, this.steps.length);
     }
     if (opts.keepAll) for (const [k, v] of this.consts) if (!values.has(k)) values.set(k, v);
@@ -326,8 +363,13 @@ export class Engine {
   }
 
   /** Sessions and kernel steps, for benchmarks and the UI. */
-  stats(): { sessions: number; kernelSteps: number } {
-    return { sessions: this.steps.filter((s) => s.kind === 'ort').length, kernelSteps: this.steps.filter((s) => s.kind === 'kernel').length };
+  stats(): { sessions: number; kernelSteps: number; lowered: number } {
+    return { sessions: this.steps.filter((s) => s.kind === 'ort').length, kernelSteps: this.steps.filter((s) => s.kind === 'kernel').length, lowered: this.exec.lowered.length };
+  }
+
+  /** Names of the quantizer nodes run as standard ops (a node without a name: its first output). */
+  loweredNodes(): ReadonlySet<string> {
+    return new Set(this.exec.lowered);
   }
 
   async release(): Promise<void> {

@@ -32,6 +32,8 @@ export interface RunSummary {
   tensors: TensorSummary[];
   sessions: number;
   kernelSteps: number;
+  /** quantizers run as standard ops inside the sessions (lowerQuantizers.ts) */
+  lowered: number;
 }
 
 export interface TensorError {
@@ -182,6 +184,7 @@ export class RunStore {
       tensors,
       sessions: st.sessions,
       kernelSteps: st.kernelSteps,
+      lowered: st.lowered,
     };
   }
 

@@ -1,0 +1,194 @@
+/**
+ * Rewrites activation quantizers into standard ONNX ops that compute the same float32 values, so a
+ * quantized model runs as one onnxruntime session instead of sessions cut at every quantizer (each
+ * cut costs a session call, copies out of wasm memory and a JS kernel pass; measured in bench/exec).
+ *
+ * Only rewrites that are exact for every finite input are made; anything else stays a QONNX kernel
+ * step. Quant (scale, zero point and bit width constant, x float32):
+ *
+ *   Div(x, scale) [-> Add(zeropt)] -> Clip(min, max) -> round -> [Sub(zeropt) ->] Mul(scale)
+ *
+ * the kernel's own float32 sequence (src/core/qonnx/ops/quant.ts: clamp before rounding). Rounding:
+ *   - ROUND / HALF_EVEN: the Round op from opset 11 (half to even). Before opset 11 there is no Round,
+ *     so (y + 1.5·2^23) − 1.5·2^23: float32 addition rounds half to even at unit spacing while
+ *     2^23 ≤ y + 1.5·2^23 < 2^24, i.e. for |y| ≤ 2^22, which the clamp guarantees (bit widths ≤ 22).
+ *   - FLOOR / CEIL: the Floor / Ceil ops.
+ *   - UP, DOWN, HALF_UP, HALF_DOWN stay kernels.
+ * A zero point that is all zeros adds and subtracts nothing (values unchanged; only the sign of a zero
+ * result may differ, -0 vs +0, which compare equal). Signed 1-bit Quant (bipolar) stays a kernel.
+ *
+ * BipolarQuant: Where(x >= 0, 1, -1) * scale, with NaN counting as negative as in the kernel:
+ * GreaterOrEqual from opset 12; opset 9-11 use Where(Or(Less(x, 0), IsNaN(x)), -1, 1).
+ *
+ * Trunc, FloatQuant and MultiThreshold are not rewritten.
+ */
+import { attrMap, inferShapes, type InferredTensor } from '../analysis/shapeInference.js';
+import { fromTensor } from './constTensor.js';
+import { indexGraph } from '../ir/graphIndex.js';
+import type { Model, Node, Tensor } from '../ir/types.js';
+import { isExternal } from '../onnx/tensorData.js';
+import { attrF, f32Const, initializer, makeNode, NameSource } from '../passes/rewrite.js';
+import { resolveAttrs } from '../qonnx/ops/attrs.js';
+import { maxInt, minInt, QUANT_ATTRS } from '../qonnx/ops/quant.js';
+import { opsetVersion, resolveCustomOp } from '../qonnx/registry.js';
+
+export interface Lowering {
+  model: Model;
+  /** tensors made by the rewrite (not part of the user's model; never shown) */
+  internal: Set<string>;
+  /** names of the quantizer nodes rewritten */
+  lowered: string[];
+}
+
+/** 1.5·2^23: adding then subtracting it rounds a float32 |y| ≤ 2^22 to the nearest integer, ties to even. */
+export const ROUND_MAGIC = 12582912;
+
+interface Const {
+  shape: number[];
+  data: Float64Array;
+}
+
+function readConst(t: Tensor | undefined): Const | undefined {
+  if (!t || isExternal(t) || t.dataType !== 1) return undefined;
+  try {
+    const c = fromTensor(t);
+    return { shape: c.shape, data: c.data as Float64Array };
+  } catch {
+    return undefined;
+  }
+}
+
+export function lowerQuantizers(model: Model): Lowering {
+  const g = model.graph ?? {};
+  const opset = opsetVersion(model, '') ?? 0;
+  const none: Lowering = { model, internal: new Set(), lowered: [] };
+  if (opset < 7) return none; // numpy broadcasting of Div/Mul/Add starts at opset 7
+  const idx = indexGraph(g);
+  let types: Map<string, InferredTensor> | undefined;
+  const info = (name: string) => {
+    if (!types) {
+      try {
+        types = inferShapes(model).tensors;
+      } catch {
+        types = new Map();
+      }
+    }
+    return types.get(name);
+  };
+  const isF32 = (name: string) => info(name)?.elemType === 1;
+  const names = new NameSource(g);
+  const internal = new Set<string>();
+  const lowered: string[] = [];
+  const newInits: Tensor[] = [];
+  const replacements = new Map<number, Node[]>();
+  // Shared scalar constants (one initializer per value).
+  const scalars = new Map<number, string>();
+  const scalar = (v: number): string => {
+    let name = scalars.get(v);
+    if (!name) {
+      name = names.fresh(`__lower_const_${String(v).replace(/[^0-9a-z]/gi, '_')}`);
+      scalars.set(v, name);
+      newInits.push(initializer(name, f32Const([], [v])));
+      internal.add(name);
+    }
+    return name;
+  };
+
+  idx.nodes.forEach((n, i) => {
+    const def = resolveCustomOp(n, model);
+    if (!def) return;
+    const ins = n.input ?? [];
+    const out = n.output?.[0];
+    if (!out || !ins[0] || !isF32(ins[0])) return;
+    const base = n.name || out;
+    const tmp = (suffix: string) => {
+      const t = names.fresh(`${out}__${suffix}`);
+      internal.add(t);
+      return t;
+    };
+    const mk = (op: string, input: string[], output: string, suffix: string, attrs: Node['attribute'] = []) =>
+      makeNode(op, input, [output], `${base}/lowered_${suffix}`, attrs ?? []);
+
+    if (def.opType === 'Quant') {
+      const scale = readConst(idx.initializer.get(ins[1] ?? ''));
+      const zp = readConst(idx.initializer.get(ins[2] ?? ''));
+      const bits = readConst(idx.initializer.get(ins[3] ?? ''));
+      if (!scale || !zp || !bits || bits.data.length < 1) return;
+      const b = bits.data[0];
+      if (!bits.data.every((v) => v === b) || !Number.isInteger(b) || b < 1) return;
+      let a;
+      try {
+        a = resolveAttrs('Quant', QUANT_ATTRS, attrMap(n));
+      } catch {
+        return;
+      }
+      const signed = a.flag('signed');
+      const narrow = a.flag('narrow');
+      if (b === 1 && signed) return; // bipolar branch of Quant
+      const lo = minInt(signed, narrow, b);
+      const hi = maxInt(signed, narrow, b);
+      if (Math.max(Math.abs(lo), Math.abs(hi)) > 2 ** 22) return;
+      const mode = a.str('rounding_mode').toUpperCase();
+      if (!['ROUND', 'HALF_EVEN', 'FLOOR', 'CEIL'].includes(mode)) return;
+      // Parameters of higher rank than x would broadcast x up; the kernel and onnxruntime agree on
+      // that too, but keep to per-tensor and per-channel parameters, whose output has x's shape.
+      const rank = info(ins[0])?.shape?.length;
+      if (rank === undefined || scale.shape.length > rank || zp.shape.length > rank) return;
+      const zeroZp = zp.data.every((v) => v === 0);
+      const nodes: Node[] = [];
+      let t = tmp('div');
+      nodes.push(mk('Div', [ins[0], ins[1]], t, 'div'));
+      if (!zeroZp) {
+        const t2 = tmp('addzp');
+        nodes.push(mk('Add', [t, ins[2]], t2, 'addzp'));
+        t = t2;
+      }
+      const clipped = tmp('clip');
+      if (opset >= 11) nodes.push(mk('Clip', [t, scalar(lo), scalar(hi)], clipped, 'clip'));
+      else nodes.push(mk('Clip', [t], clipped, 'clip', [attrF('min', lo), attrF('max', hi)]));
+      t = clipped;
+      const rounded = tmp('round');
+      if (mode === 'FLOOR') nodes.push(mk('Floor', [t], rounded, 'floor'));
+      else if (mode === 'CEIL') nodes.push(mk('Ceil', [t], rounded, 'ceil'));
+      else if (opset >= 11) nodes.push(mk('Round', [t], rounded, 'round'));
+      else {
+        const up = tmp('magic');
+        nodes.push(mk('Add', [t, scalar(ROUND_MAGIC)], up, 'round_add'));
+        nodes.push(mk('Sub', [up, scalar(ROUND_MAGIC)], rounded, 'round_sub'));
+      }
+      t = rounded;
+      if (!zeroZp) {
+        const t2 = tmp('subzp');
+        nodes.push(mk('Sub', [t, ins[2]], t2, 'subzp'));
+        t = t2;
+      }
+      nodes.push(mk('Mul', [t, ins[1]], out, 'mul'));
+      replacements.set(i, nodes);
+      lowered.push(base);
+    } else if (def.opType === 'BipolarQuant') {
+      if (opset < 9 || !readConst(idx.initializer.get(ins[1] ?? ''))) return;
+      const nodes: Node[] = [];
+      const sign = tmp('sign');
+      if (opset >= 12) {
+        const ge = tmp('ge');
+        nodes.push(mk('GreaterOrEqual', [ins[0], scalar(0)], ge, 'ge'));
+        nodes.push(mk('Where', [ge, scalar(1), scalar(-1)], sign, 'where'));
+      } else {
+        const lt = tmp('lt');
+        const nan = tmp('isnan');
+        const neg = tmp('neg');
+        nodes.push(mk('Less', [ins[0], scalar(0)], lt, 'lt'));
+        nodes.push(mk('IsNaN', [ins[0]], nan, 'isnan'));
+        nodes.push(mk('Or', [lt, nan], neg, 'or'));
+        nodes.push(mk('Where', [neg, scalar(-1), scalar(1)], sign, 'where'));
+      }
+      nodes.push(mk('Mul', [sign, ins[1]], out, 'mul'));
+      replacements.set(i, nodes);
+      lowered.push(base);
+    }
+  });
+  if (!replacements.size) return none;
+  const node: Node[] = [];
+  idx.nodes.forEach((n, i) => node.push(...(replacements.get(i) ?? [n])));
+  return { model: { ...model, graph: { ...g, node, initializer: [...(g.initializer ?? []), ...newInits] } }, internal, lowered };
+}
