@@ -2,7 +2,8 @@
 import { diffModels, type ModelDiff } from '../ir/diff.js';
 import type { Model } from '../ir/types.js';
 import { findTransform, resolveParams, transforms } from './registry.js';
-import { runTransform } from './tidy.js';
+import { runSync, type Task } from '../task.js';
+import { runTransformTask } from './tidy.js';
 
 export interface TransformOutcome {
   model: Model;
@@ -13,12 +14,18 @@ export interface TransformOutcome {
 }
 
 export function applyTransform(model: Model, id: string, params: Record<string, unknown> = {}): TransformOutcome {
+  return runSync(applyTransformTask(model, id, params));
+}
+
+/** applyTransform as a task (progress per fixpoint round and tidy-up step; cancellable in a worker). */
+export function* applyTransformTask(model: Model, id: string, params: Record<string, unknown> = {}): Task<TransformOutcome> {
   const t = findTransform(id);
   if (!t) throw new Error(`Unknown transformation '${id}'. Known: ${transforms().map((x) => x.id).join(', ')}`);
   const p = resolveParams(t, params);
   const t0 = performance.now();
-  const r = runTransform(t, model, p);
+  const r = yield* runTransformTask(t, model, p);
   const ms = performance.now() - t0;
+  yield { label: 'Comparing with the previous version', done: 0, total: 1 };
   return { model: r.model, modified: r.modified, notes: (r as { notes?: string[] }).notes ?? [], diff: diffModels(model, r.model), ms };
 }
 

@@ -8,11 +8,12 @@ import { attrMap, inferShapes, type ShapeInferenceResult } from '../analysis/sha
 import { evalConstOp } from '../exec/constKernels.js';
 import { fromTensor, toTensor, FLOAT, INT64, type ConstTensor } from '../exec/constTensor.js';
 import { indexGraph } from '../ir/graphIndex.js';
-import type { Node, Tensor } from '../ir/types.js';
+import type { Model, Node, Tensor } from '../ir/types.js';
 import { int64ToNumber } from '../ir/types.js';
 import { isExternal } from '../onnx/tensorData.js';
 import { resolveCustomOp } from '../qonnx/registry.js';
-import type { Pass } from './pass.js';
+import { runSync, type Task } from '../task.js';
+import type { Pass, PassResult } from './pass.js';
 
 export interface FoldConstantsParams {
   excludeOpTypes?: string[];
@@ -22,7 +23,13 @@ export const foldConstants: Pass<FoldConstantsParams> = {
   id: 'fold-constants',
   title: 'Fold constants',
   summary: 'Evaluate nodes whose inputs are all constant and store their result as an initializer',
-  run(model, params) {
+  run: (model, params) => runSync(foldConstantsTask(model, params)),
+  task: foldConstantsTask,
+};
+
+/** One folding round, yielding after every node it evaluates (a large weight quantizer can take 100 ms). */
+function* foldConstantsTask(model: Model, params: FoldConstantsParams): Task<PassResult> {
+  {
     const exclude = new Set(params.excludeOpTypes ?? ['Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear']);
     const g = model.graph ?? {};
     const idx = indexGraph(g);
@@ -120,6 +127,7 @@ export const foldConstants: Pass<FoldConstantsParams> = {
       addedNames.add(out);
       const key = evaluationKey(n, out, ins.map((t) => protoOf.get(t)));
       if (key && op !== 'Shape' && op !== 'Constant') remember(key, { value: result, proto });
+      yield { label: 'Folding constants', done: removed.size, total: idx.nodes.length };
     }
     if (removed.size === 0) return { model, modified: false };
     return {
@@ -133,8 +141,8 @@ export const foldConstants: Pass<FoldConstantsParams> = {
       },
       modified: true,
     };
-  },
-};
+  }
+}
 
 // ---- caches: decoded initializers and evaluated nodes, keyed by the identity of their inputs ----
 

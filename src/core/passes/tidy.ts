@@ -7,7 +7,8 @@
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Graph, Model, Node } from '../ir/types.js';
 import { giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from './cleanupPasses.js';
-import { toFixpoint, type Pass, type PassResult } from './pass.js';
+import { runSync, type Task } from '../task.js';
+import { toFixpointTask, type Pass, type PassResult } from './pass.js';
 
 /**
  * SortGraph as the reference computes it (toposort_flatten over node dependencies): nodes are emitted
@@ -113,10 +114,14 @@ export const sortCommutativeInputsInitializerLast: Pass = {
 export const TIDY_STEPS: readonly Pass[] = [removeStaticGraphInputs, removeUnusedTensors, sortGraph, sortCommutativeInputsInitializerLast, giveUniqueParameterTensors];
 
 export function tidyUp(model: Model): PassResult {
+  return runSync(tidyUpTask(model));
+}
+
+export function* tidyUpTask(model: Model): Task<PassResult> {
   let m = model;
   let modified = false;
   for (const step of TIDY_STEPS) {
-    const r = toFixpoint(step, m, {});
+    const r = yield* toFixpointTask(step, m, {}, 100, `Tidying up: ${step.title.toLowerCase()}`);
     if (r.modified) {
       m = r.model;
       modified = true;
@@ -130,8 +135,12 @@ export function tidyUp(model: Model): PassResult {
  * reports no change, then the tidy-up. `modified` is true when either changed the model.
  */
 export function runTransform<P>(pass: Pass<P>, model: Model, params: P): PassResult {
-  const r = toFixpoint(pass, model, params);
-  const t = tidyUp(r.model);
+  return runSync(runTransformTask(pass, model, params));
+}
+
+export function* runTransformTask<P>(pass: Pass<P>, model: Model, params: P): Task<PassResult> {
+  const r = yield* toFixpointTask(pass, model, params);
+  const t = yield* tidyUpTask(r.model);
   // messages a pass leaves for the user (what it skipped and why) are passed on
   const notes = (r as { notes?: string[] }).notes;
   return { model: t.model, modified: r.modified || t.modified, ...(notes?.length ? { notes } : {}) };
