@@ -259,7 +259,7 @@ async function main() {
       browserError = e instanceof Error ? e.message : String(e);
       log(`browser suite failed: ${browserError}`);
     }
-  } else if (args.browser === undefined && browserCases.length) {
+  } else if (!runBrowser && browserCases.length) {
     log('no /usr/bin/chromium: skipping the browser suite (--browser runs it with Playwright\'s own Chromium)');
   }
 

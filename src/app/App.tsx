@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { indexGraph } from '../core/ir/graphIndex.js';
 import { COMMANDS, commandFor, keyLabel, openPicker } from './commands.js';
 import { GraphCanvas } from './graph/GraphCanvas.js';
-import { openFiles, openUrl } from './open.js';
+import { cancelOpen, openFiles, openUrl } from './open.js';
 import { SearchBox } from './Search.js';
 import { Sidebar } from './Sidebar.js';
 import { StartScreen } from './StartScreen.js';
@@ -40,6 +40,15 @@ export function App() {
     const url = new URLSearchParams(window.location.search).get('url');
     if (url) void openUrl(url);
   }, []);
+
+  // Esc stops an open in progress.
+  const isLoading = !!loading;
+  useEffect(() => {
+    if (!isLoading) return;
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && cancelOpen();
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [isLoading]);
 
   // Keyboard: commands from the registry, then graph navigation.
   useEffect(() => {
@@ -175,6 +184,7 @@ export function App() {
             <div>{loading.stage} {loading.fileName}…</div>
             <div className="bar"><div style={{ width: loading.total ? `${(100 * loading.done) / loading.total}%` : '30%' }} /></div>
             <div className="muted small">{formatBytes(loading.done)}{loading.total ? ` of ${formatBytes(loading.total)}` : ''}</div>
+            <button onClick={cancelOpen} title="Stop opening this model (Esc)" data-testid="loading-cancel">Cancel</button>
           </div>
         )}
         {dialog === 'transform' && <TransformDialog onClose={() => useApp.getState().setDialog(null)} />}

@@ -4,11 +4,40 @@ import type { DecodedModel } from '../workers/model.worker.js';
 import { primeAnalysis } from '../core/analysis/modelAnalysis.js';
 import { decodeModel } from '../core/onnx/codec.js';
 import { externalLocations, GROUP_BY_DEFAULT, layoutKey, useApp } from './store.js';
+import { cancelTask, isCancelled, newTaskId } from './tasks.js';
 import { Comlink, modelWorker, unwrap } from './workerClient.js';
 
 // Progress reports come over their own message channel and can arrive after the result: a report for
 // an open that has finished (or been superseded) must not bring the loading overlay back.
 let openSeq = 0;
+/** the worker task of the open in progress (to cancel it) */
+let openTask: number | null = null;
+
+/**
+ * Stop the open in progress: the page goes back to what it showed before at once; the worker stops
+ * at its next stage (a download is aborted) and keeps the model that was open.
+ */
+export function cancelOpen(): void {
+  if (openTask === null) return;
+  cancelTask(openTask);
+  openTask = null;
+  openSeq++;
+  useApp.getState().setLoading(null);
+}
+
+/** Run an open as a cancellable worker task; undefined when it was cancelled. */
+async function openTaskRun<T>(start: (taskId: number) => Promise<T>): Promise<T | undefined> {
+  const id = newTaskId();
+  openTask = id;
+  try {
+    return await start(id);
+  } catch (e) {
+    if (isCancelled(e) && openTask !== id) return undefined;
+    throw e;
+  } finally {
+    if (openTask === id) openTask = null;
+  }
+}
 const progress = (fileName: string) => {
   const seq = ++openSeq;
   return Comlink.proxy((done: number, total: number | undefined, stage: string) => {
@@ -76,8 +105,9 @@ export async function openFiles(files: File[]): Promise<void> {
   const t0 = performance.now();
   app.setLoading({ stage: 'Reading', done: 0, total: model.size, fileName: model.name });
   try {
-    const d = unwrap(await modelWorker().decodeFile(model, progress(model.name)));
-    install(d, model.name, data, t0);
+    const prog = progress(model.name);
+    const d = await openTaskRun(async (id) => unwrap(await modelWorker().decodeFile(model, prog, id)));
+    if (d) install(d, model.name, data, t0);
   } catch (e) {
     app.fail(e);
   }
@@ -89,8 +119,9 @@ export async function openUrl(url: string): Promise<void> {
   const name = url.split('/').pop() || url;
   app.setLoading({ stage: 'Downloading', done: 0, fileName: name });
   try {
-    const d = unwrap(await modelWorker().fetchModel(new URL(url, document.baseURI).href, progress(name)));
-    install(d, d.fileName, new Map(), t0);
+    const prog = progress(name);
+    const d = await openTaskRun(async (id) => unwrap(await modelWorker().fetchModel(new URL(url, document.baseURI).href, prog, id)));
+    if (d) install(d, d.fileName, new Map(), t0);
   } catch (e) {
     app.fail(e);
   }

@@ -13,6 +13,7 @@ import type { Model } from '../core/ir/types.js';
 import { externalRef, isExternal } from '../core/onnx/tensorData.js';
 import type { ViewGraph } from '../core/view/viewGraph.js';
 import type { CostReport } from '../core/analysis/inferenceCost.js';
+import type { TaskProgress } from '../core/task.js';
 import type { RunSummary, TensorError } from '../core/exec/runs.js';
 
 export type Selection = { kind: 'node'; index: number } | { kind: 'tensor'; name: string } | null;
@@ -89,6 +90,11 @@ export interface AppState {
   dialog: 'transform' | 'compare' | null;
   /** the cost of the version that was opened, to show before -> after while editing */
   baselineCost: CostState | null;
+  /** the cost being computed: its worker task (to cancel) and its last progress */
+  costTask: { id: number; progress?: TaskProgress } | null;
+  /** the user cancelled the cost of the current version; `costRetry` changes to compute it again */
+  costCancelled: boolean;
+  costRetry: number;
   run: RunState | null;
   overlay: OverlayMode;
   selection: Selection;
@@ -111,6 +117,9 @@ export interface AppState {
   setQuantPanelOpen(v: boolean): void;
   setDialog(d: AppState['dialog']): void;
   setBaselineCost(c: CostState | null): void;
+  setCostTask(t: { id: number; progress?: TaskProgress } | null): void;
+  setCostCancelled(v: boolean): void;
+  retryCost(): void;
   /** apply a pure edit to the current model as one undoable step */
   edit(fn: (m: Model) => Model, label: string): void;
   setRun(r: RunState | null): void;
@@ -171,6 +180,9 @@ export const useApp = create<AppState>((set, get) => ({
   quantPanelOpen: false,
   dialog: null,
   baselineCost: null,
+  costTask: null,
+  costCancelled: false,
+  costRetry: 0,
   run: null,
   overlay: 'none',
   selection: null,
@@ -183,13 +195,16 @@ export const useApp = create<AppState>((set, get) => ({
   sidebarTab: 'model',
   focusRequest: null,
 
-  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, groupLayers: doc.summary.node_count > GROUP_BY_DEFAULT, cost: null, costError: null, run: null, baselineCost: null }),
+  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, groupLayers: doc.summary.node_count > GROUP_BY_DEFAULT, cost: null, costError: null, run: null, baselineCost: null, costCancelled: false }),
   setCost: (cost, costError = null) => set({ cost, costError }),
   setDiscountSparsity: (discountSparsity) => set({ discountSparsity }),
   setCostPanelOpen: (costPanelOpen) => set(costPanelOpen ? { costPanelOpen, runPanelOpen: false, quantPanelOpen: false } : { costPanelOpen }),
   setRunPanelOpen: (runPanelOpen) => set(runPanelOpen ? { runPanelOpen, costPanelOpen: false, quantPanelOpen: false } : { runPanelOpen }),
   setQuantPanelOpen: (quantPanelOpen) => set(quantPanelOpen ? { quantPanelOpen, costPanelOpen: false, runPanelOpen: false } : { quantPanelOpen }),
   setBaselineCost: (baselineCost) => set({ baselineCost }),
+  setCostTask: (costTask) => set({ costTask }),
+  setCostCancelled: (costCancelled) => set({ costCancelled }),
+  retryCost: () => set((s) => ({ costRetry: s.costRetry + 1, costCancelled: false })),
   setDialog: (dialog) => set({ dialog }),
   edit: (fn, label) => {
     const m = currentModel(get());

@@ -129,6 +129,10 @@ describe('transformations as tasks', () => {
     await runCooperative(applyTransformTask(m, 'fold-constants'), { sliceMs: 0, onProgress: (p) => labels.push(p.label) });
     expect(labels.some((l) => l.startsWith('Folding constants') || l === 'Fold constants')).toBe(true);
     expect(labels.some((l) => l.startsWith('Tidying up'))).toBe(true);
+    // a composite transformation names the step it is in
+    const steps = new Set<string>();
+    await runCooperative(applyTransformTask(m, 'cleanup'), { sliceMs: 0, onProgress: (p) => steps.add(p.label) });
+    for (const l of ['Cleanup: infer shapes', 'Cleanup: fold constants', 'Cleanup: unique node names', 'Cleanup: readable tensor names']) expect([...steps].some((x) => x.startsWith(l)), `${l} in ${[...steps].slice(0, 8).join(' | ')}`).toBe(true);
     const signal = { aborted: false };
     const err = await runCooperative(applyTransformTask(m, 'fold-constants'), { signal, sliceMs: 0, onProgress: () => (signal.aborted = true) }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('AbortError');

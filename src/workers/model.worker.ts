@@ -13,14 +13,15 @@ import { externalRef } from '../core/onnx/tensorData.js';
 import { layeredLayout } from '../core/layout/layered.js';
 import { withAllQuantBits } from '../core/ir/quantEdit.js';
 import { applyDelta, type ModelDelta } from '../core/ir/modelDelta.js';
-import { applyTransform } from '../core/passes/apply.js';
+import { applyTransformTask } from '../core/passes/apply.js';
+import { CancelledError, runCooperative, runSync, type Task, type TaskProgress } from '../core/task.js';
 import { diffModels, type ModelDiff } from '../core/ir/diff.js';
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { RunStore, type RunSummary, type TensorError } from '../core/exec/runs.js';
 import type { RuntimeTensor } from '../core/exec/runtimeTensor.js';
 import type { OrtApi } from '../core/exec/engine.js';
-import { inferenceCost, type CostOptions, type CostReport } from '../core/analysis/inferenceCost.js';
+import { inferenceCostTask, type CostOptions, type CostReport } from '../core/analysis/inferenceCost.js';
 import { analyzeModel, serializeAnalysis, type SerializedAnalysis } from '../core/analysis/modelAnalysis.js';
 import { buildViewGraph, type ViewGraph } from '../core/view/viewGraph.js';
 
@@ -87,6 +88,20 @@ ort.env.wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href };
 ort.env.wasm.numThreads = (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 const runs = new RunStore(ort as unknown as OrtApi);
 const cancelled = new Set<number>();
+/** ids of cost, transformation and open tasks the page cancelled */
+const cancelledTasks = new Set<number>();
+/** downloads in progress by task id (cancelling aborts them) */
+const aborters = new Map<number, AbortController>();
+
+/** Run a core task letting cancel messages in; without a task id, straight through. */
+async function cooperative<T>(task: Task<T>, taskId?: number, onProgress?: (p: TaskProgress) => void): Promise<T> {
+  if (taskId === undefined) return runSync(task);
+  try {
+    return await runCooperative(task, { signal: { get aborted() { return cancelledTasks.has(taskId); } }, onProgress });
+  } finally {
+    cancelledTasks.delete(taskId);
+  }
+}
 
 /** The bytes of every external-data initializer, read from the files given (by location or base name). */
 async function readExternalWeights(model: Model, files: Map<string, Blob>): Promise<Map<Tensor, Uint8Array>> {
@@ -122,7 +137,14 @@ function modelFor(ref: ModelRef): Model {
 export type ModelRef = { docId: number } | { docId: number; delta: ModelDelta } | { model: Model };
 
 /** Decode, check, analyse, build the view and lay it out: everything the first picture needs. */
-function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: number, onProgress?: Progress): { result: DecodedModel; transfer: ArrayBuffer[] } {
+async function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: number, onProgress?: Progress, taskId?: number): Promise<{ result: DecodedModel; transfer: ArrayBuffer[] }> {
+  // Between stages the event loop turns so that a cancel can arrive; the previous model stays open
+  // until the very end, so a cancelled open leaves everything as it was.
+  const checkpoint = async () => {
+    if (taskId === undefined) return;
+    await new Promise((r) => setTimeout(r, 0));
+    if (cancelledTasks.has(taskId)) throw new CancelledError();
+  };
   const lap = (() => {
     let t = performance.now();
     return () => {
@@ -135,18 +157,23 @@ function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: num
   const model = decodeModel(bytes, { fileName });
   const decode = lap();
   onProgress?.(bytes.byteLength, bytes.byteLength, 'Checking');
+  await checkpoint();
   const problems = validateModel(model);
   const summary = summarizeModel(model);
   const check = lap();
   onProgress?.(bytes.byteLength, bytes.byteLength, 'Inferring shapes and datatypes');
+  await checkpoint();
   const analysis = serializeAnalysis(analyzeModel(model));
   const analyse = lap();
   onProgress?.(bytes.byteLength, bytes.byteLength, 'Laying out');
+  await checkpoint();
   // must match the page's default (store.ts GROUP_BY_DEFAULT) so that this first layout is used
   const view = buildViewGraph(model, { showConstants: false, groupLayers: summary.node_count > 2000 });
   const viewMs = lap();
+  await checkpoint();
   const { payload, buffers } = layoutPayload(view);
   const layout = lap();
+  await checkpoint();
   // The page gets its own copy of the bytes and decodes it: far faster than cloning the object tree.
   // This worker keeps its model for analyses that need the tensors (cost, ...).
   const copy = bytes.slice();
@@ -178,7 +205,7 @@ export function rawUrl(url: string): string {
 }
 
 const api = {
-  async decodeFile(file: File, onProgress?: Progress): Promise<Result<DecodedModel>> {
+  async decodeFile(file: File, onProgress?: Progress, taskId?: number): Promise<Result<DecodedModel>> {
     try {
       const t0 = performance.now();
       if (file.size === 0) throw new ModelError('empty-file', `'${file.name}' is empty (0 bytes)`);
@@ -188,32 +215,50 @@ const api = {
           `'${file.name}' is ${(file.size / 2 ** 30).toFixed(2)} GiB; a single ONNX protobuf cannot exceed 2 GiB. Save the model with external data (weights in a separate .data file) and open both files together`,
         );
       const bytes = await readAll(file.stream(), file.size, onProgress, 'Reading');
+      if (taskId !== undefined && cancelledTasks.has(taskId)) throw new CancelledError();
       onProgress?.(bytes.byteLength, file.size, 'Decoding');
-      const r = decodeBytes(bytes, file.name, t0, performance.now(), onProgress);
+      const r = await decodeBytes(bytes, file.name, t0, performance.now(), onProgress, taskId);
       return ok(r.result, r.transfer);
     } catch (e) {
       return fail(e);
+    } finally {
+      if (taskId !== undefined) cancelledTasks.delete(taskId);
     }
   },
 
-  async fetchModel(url: string, onProgress?: Progress): Promise<Result<DecodedModel & { fileName: string; url: string }>> {
+  async fetchModel(url: string, onProgress?: Progress, taskId?: number): Promise<Result<DecodedModel & { fileName: string; url: string }>> {
     try {
       const t0 = performance.now();
       const target = rawUrl(url);
       let res: Response;
+      const abort = new AbortController();
+      if (taskId !== undefined) aborters.set(taskId, abort);
       try {
-        res = await fetch(target);
+        res = await fetch(target, { signal: abort.signal });
       } catch (e) {
+        if (abort.signal.aborted) throw new CancelledError();
         throw new ModelError('fetch-failed', `Could not download ${target}: ${(e as Error).message}. The server may be offline or may not allow cross-origin downloads`);
       }
       if (!res.ok) throw new ModelError('fetch-failed', `Downloading ${target} failed: HTTP ${res.status} ${res.statusText}`);
       const len = Number(res.headers.get('content-length')) || undefined;
-      const bytes = res.body ? await readAll(res.body, len, onProgress, 'Downloading') : new Uint8Array(await res.arrayBuffer());
+      let bytes: Uint8Array;
+      try {
+        bytes = res.body ? await readAll(res.body, len, onProgress, 'Downloading') : new Uint8Array(await res.arrayBuffer());
+      } catch (e) {
+        if (abort.signal.aborted) throw new CancelledError();
+        throw e;
+      }
       const fileName = decodeURIComponent(new URL(target, 'http://x/').pathname.split('/').pop() || 'model.onnx');
-      const r = decodeBytes(bytes, fileName, t0, performance.now(), onProgress);
+      if (taskId !== undefined && cancelledTasks.has(taskId)) throw new CancelledError();
+      const r = await decodeBytes(bytes, fileName, t0, performance.now(), onProgress, taskId);
       return ok({ ...r.result, fileName, url: target }, r.transfer);
     } catch (e) {
       return fail(e);
+    } finally {
+      if (taskId !== undefined) {
+        cancelledTasks.delete(taskId);
+        aborters.delete(taskId);
+      }
     }
   },
 
@@ -226,21 +271,28 @@ const api = {
     }
   },
 
-  cost(ref: ModelRef, opts: CostOptions): Result<CostReport> {
+  /** The inference cost; with a task id it reports progress and can be cancelled (cancelTask). */
+  async cost(ref: ModelRef, opts: CostOptions, taskId?: number, onProgress?: (p: TaskProgress) => void): Promise<Result<CostReport>> {
     try {
-      return ok(inferenceCost(modelFor(ref), opts));
+      return ok(await cooperative(inferenceCostTask(modelFor(ref), opts), taskId, onProgress));
     } catch (e) {
       return fail(e);
     }
   },
 
   /** The cost with every Quant node's bit width set to `bits` (the what-if line). */
-  costWhatIf(ref: ModelRef, bits: number, opts: CostOptions): Result<CostReport> {
+  async costWhatIf(ref: ModelRef, bits: number, opts: CostOptions, taskId?: number): Promise<Result<CostReport>> {
     try {
-      return ok(inferenceCost(withAllQuantBits(modelFor(ref), bits), opts));
+      return ok(await cooperative(inferenceCostTask(withAllQuantBits(modelFor(ref), bits), opts), taskId));
     } catch (e) {
       return fail(e);
     }
+  },
+
+  /** Stop a cost, transformation or open started with this task id (at its next step). */
+  cancelTask(taskId: number): void {
+    cancelledTasks.add(taskId);
+    aborters.get(taskId)?.abort();
   },
 
   /** Run the model (or its float twin with `bypass`) and keep every tensor for later questions. */
@@ -287,9 +339,15 @@ const api = {
   },
 
   /** Apply a registered transformation; the result comes back as bytes for the page to decode. */
-  transform(ref: ModelRef, id: string, params: Record<string, unknown>): Result<{ bytes: Uint8Array; diff: ModelDiff; notes: string[]; modified: boolean; ms: number }> {
+  async transform(
+    ref: ModelRef,
+    id: string,
+    params: Record<string, unknown>,
+    taskId?: number,
+    onProgress?: (p: TaskProgress) => void,
+  ): Promise<Result<{ bytes: Uint8Array; diff: ModelDiff; notes: string[]; modified: boolean; ms: number }>> {
     try {
-      const r = applyTransform(modelFor(ref), id, params);
+      const r = await cooperative(applyTransformTask(modelFor(ref), id, params), taskId, onProgress);
       const bytes = encodeModel(r.model);
       return ok({ bytes, diff: r.diff, notes: r.notes, modified: r.modified, ms: r.ms }, [bytes.buffer as ArrayBuffer]);
     } catch (e) {

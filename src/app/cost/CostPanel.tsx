@@ -10,7 +10,9 @@ import { useApp } from '../store.js';
 import { modelWorker, unwrap } from '../workerClient.js';
 import { CostCharts } from './CostCharts.js';
 import { fmtBits, fmtInt, fmtSi, pct } from './format.js';
-import { modelRef } from './useCost.js';
+import { cancelTask, newTaskId } from '../tasks.js';
+import { TaskProgressBar } from '../TaskProgressBar.js';
+import { cancelCost, modelRef } from './useCost.js';
 
 type SortKey = 'order' | 'name' | 'opType' | 'macs' | 'bops' | 'share' | 'memWBits' | 'memOBits' | 'density' | 'paperBops';
 
@@ -30,6 +32,8 @@ const COLUMNS: { key: SortKey; label: string; title: string; numeric?: boolean }
 export function CostPanel() {
   const cost = useApp((s) => s.cost);
   const costError = useApp((s) => s.costError);
+  const costTask = useApp((s) => s.costTask);
+  const costCancelled = useApp((s) => s.costCancelled);
   const discount = useApp((s) => s.discountSparsity);
   const selection = useApp((s) => s.selection);
   const doc = useApp((s) => s.doc);
@@ -83,8 +87,9 @@ export function CostPanel() {
     if (!doc || !cost) return;
     const key = `${cost.key}:${whatIfBits}`;
     let live = true;
+    const id = newTaskId();
     modelWorker()
-      .costWhatIf(modelRef(doc), whatIfBits, { discountSparsity: discount })
+      .costWhatIf(modelRef(doc), whatIfBits, { discountSparsity: discount }, id)
       .then((r) => {
         const rep = unwrap(r);
         if (live) setWhatIf({ key, bops: Number(rep.total_cost.total_bops), memW: Number(rep.total_cost.total_mem_w_bits) });
@@ -92,6 +97,7 @@ export function CostPanel() {
       .catch(() => live && setWhatIf(null));
     return () => {
       live = false;
+      cancelTask(id);
     };
   }, [doc, cost, whatIfBits, discount]);
 
@@ -127,7 +133,12 @@ export function CostPanel() {
         <button className="icon" title="Close (K)" onClick={() => useApp.getState().setCostPanelOpen(false)}>×</button>
       </div>
       {costError && <p className="error-text">Cost could not be computed: {costError}</p>}
-      {!report && !costError && <p className="muted cost-wait">Computing…</p>}
+      {!report && !costError && !costCancelled && <TaskProgressBar progress={costTask?.progress} what="Computing the cost" onCancel={cancelCost} testId="cost-progress" />}
+      {!report && costCancelled && (
+        <p className="muted cost-wait" data-testid="cost-cancelled">
+          Cost computation cancelled. <button onClick={() => useApp.getState().retryCost()} data-testid="cost-retry">Compute</button>
+        </p>
+      )}
       {report && t && (
         <>
           <div className="cost-totals" data-testid="cost-totals">

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import type { ModelRef } from '../../workers/model.worker.js';
 import { makeDelta } from '../../core/ir/modelDelta.js';
 import { costKey, currentModel, currentVersionId, useApp, type Doc } from '../store.js';
+import { cancelTask, isCancelled, newTaskId, progressProxy } from '../tasks.js';
 import { modelWorker, unwrap } from '../workerClient.js';
 
 const deltas = new WeakMap<object, ModelRef>();
@@ -18,30 +19,36 @@ export function modelRef(doc: Doc): ModelRef {
 }
 
 /** The cost of the version that was opened (kept while editing, for before -> after). */
-function useBaselineCost(discount: boolean): void {
+function useBaselineCost(discount: boolean, versionId: number): void {
   const doc = useApp((s) => s.doc);
   const docId = doc?.docId;
   const firstId = doc?.history.versions[0].id;
+  // While the opened version is the current one, its cost is the baseline (useCostSync sets both):
+  // computing it twice would double the work on a large model.
+  const needed = versionId !== firstId;
   useEffect(() => {
-    if (docId === undefined || firstId === undefined) return;
+    if (docId === undefined || firstId === undefined || !needed) return;
     const key = costKey(firstId, discount);
     if (useApp.getState().baselineCost?.key === key) return;
     let live = true;
     const t0 = performance.now();
+    const id = newTaskId();
     modelWorker()
-      .cost({ docId }, { discountSparsity: discount })
+      .cost({ docId }, { discountSparsity: discount }, id)
       .then((r) => live && useApp.getState().setBaselineCost({ key, report: unwrap(r), ms: performance.now() - t0 }))
       .catch(() => undefined);
     return () => {
       live = false;
+      cancelTask(id); // superseded: stop the work (a no-op when it is done)
     };
-  }, [docId, firstId, discount]);
+  }, [docId, firstId, discount, needed]);
 }
 
 export function useCostSync(): void {
   const versionId = useApp((s) => currentVersionId(s));
   const discount = useApp((s) => s.discountSparsity);
-  useBaselineCost(discount);
+  const retry = useApp((s) => s.costRetry);
+  useBaselineCost(discount, versionId);
   useEffect(() => {
     const st = useApp.getState();
     if (!st.doc || !currentModel(st)) return;
@@ -49,15 +56,39 @@ export function useCostSync(): void {
     if (st.cost?.key === key) return;
     let live = true;
     const t0 = performance.now();
+    const id = newTaskId();
+    st.setCostCancelled(false);
+    st.setCostTask({ id });
+    const onProgress = progressProxy((progress) => {
+      if (live && useApp.getState().costTask?.id === id) useApp.getState().setCostTask({ id, progress });
+    });
     modelWorker()
-      .cost(modelRef(st.doc), { discountSparsity: discount })
+      .cost(modelRef(st.doc), { discountSparsity: discount }, id, onProgress)
       .then((r) => {
         if (!live || costKey(currentVersionId(useApp.getState()), useApp.getState().discountSparsity) !== key) return;
-        useApp.getState().setCost({ key, report: unwrap(r), ms: performance.now() - t0 });
+        const c = { key, report: unwrap(r), ms: performance.now() - t0 };
+        useApp.getState().setCost(c);
+        const first = useApp.getState().doc?.history.versions[0].id;
+        if (first === versionId) useApp.getState().setBaselineCost(c);
       })
-      .catch((e: Error) => live && useApp.getState().setCost(null, e.message));
+      .catch((e: Error) => {
+        if (!live) return;
+        if (isCancelled(e)) useApp.getState().setCostCancelled(true);
+        else useApp.getState().setCost(null, e.message);
+      })
+      .finally(() => {
+        if (useApp.getState().costTask?.id === id) useApp.getState().setCostTask(null);
+      });
     return () => {
       live = false;
+      // a newer version or other options: the old computation is of no use any more
+      cancelTask(id);
     };
-  }, [versionId, discount]);
+  }, [versionId, discount, retry]);
+}
+
+/** Stop the cost computation in progress (the panel's Cancel button and Esc). */
+export function cancelCost(): void {
+  const t = useApp.getState().costTask;
+  if (t) cancelTask(t.id);
 }

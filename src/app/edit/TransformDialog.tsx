@@ -2,12 +2,15 @@
  * Transformations: pick one, fill its parameters (the form comes from the registry), preview what it
  * adds, removes and changes, and apply it as one undoable step.
  */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { TaskProgress } from '../../core/task.js';
 import type { ModelDiff } from '../../core/ir/diff.js';
 import { decodeModel } from '../../core/onnx/codec.js';
 import { transforms, type ParamSpec, type TransformDef } from '../../core/passes/registry.js';
 import { modelRef } from '../cost/useCost.js';
 import { useApp } from '../store.js';
+import { cancelTask, isCancelled, newTaskId, progressProxy } from '../tasks.js';
+import { TaskProgressBar } from '../TaskProgressBar.js';
 import { modelWorker, unwrap } from '../workerClient.js';
 
 type Preview = { id: string; params: string; bytes: Uint8Array; diff: ModelDiff; notes: string[]; modified: boolean; ms: number };
@@ -51,6 +54,10 @@ export function TransformDialog({ onClose }: { onClose: () => void }) {
   const t = list.find((x) => x.id === id) as TransformDef | undefined;
   const [values, setValues] = useState<Record<string, unknown>>({});
   const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<TaskProgress | undefined>();
+  const task = useRef<number | null>(null);
+  // closing the dialog stops a transformation still being computed
+  useEffect(() => () => void (task.current !== null && cancelTask(task.current)), []);
   const [error, setError] = useState<string | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
   const { params, paramError } = useMemo(() => {
@@ -78,15 +85,20 @@ export function TransformDialog({ onClose }: { onClose: () => void }) {
     }
     setBusy(true);
     setError(null);
+    setProgress(undefined);
+    const taskId = newTaskId();
+    task.current = taskId;
     try {
-      const r = unwrap(await modelWorker().transform(modelRef(doc), t.id, params));
+      const onProgress = progressProxy((p) => task.current === taskId && setProgress(p));
+      const r = unwrap(await modelWorker().transform(modelRef(doc), t.id, params, taskId, onProgress));
       const p = { id: t.id, params: JSON.stringify(params), ...r };
       setPreview(p);
       return p;
     } catch (e) {
-      setError((e as Error).message);
+      setError(isCancelled(e) ? 'Cancelled.' : (e as Error).message);
       return null;
     } finally {
+      if (task.current === taskId) task.current = null;
       setBusy(false);
     }
   }
@@ -145,6 +157,7 @@ export function TransformDialog({ onClose }: { onClose: () => void }) {
                   Apply
                 </button>
               </div>
+              {busy && <TaskProgressBar progress={progress} what={t.title} onCancel={() => task.current !== null && cancelTask(task.current)} testId="transform-progress" />}
               {error && <p className="error-text" data-testid="transform-error">{error}</p>}
               {current && (
                 <>

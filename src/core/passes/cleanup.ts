@@ -22,9 +22,10 @@ import { extractBiasFromConv } from './extractBiasFromConv.js';
 import { foldConstants } from './foldConstants.js';
 import { foldTransposeIntoQuantInit } from './foldTransposeIntoQuantInit.js';
 import { inferShapesPass, valueInfoOf } from './inferShapesPass.js';
-import type { Pass } from './pass.js';
+import type { Pass, PassResult } from './pass.js';
+import { relabel, runSync, type Task } from '../task.js';
 import type { TransformDef } from './registry.js';
-import { runTransform } from './tidy.js';
+import { runTransformTask } from './tidy.js';
 
 export interface CleanupParams {
   override_inpsize?: number | number[] | null;
@@ -85,34 +86,39 @@ export const cleanup: TransformDef<CleanupParams> = {
     { name: 'extract_conv_bias', kind: 'boolean', default: false, doc: 'Move Conv/ConvTranspose biases into separate Add nodes' },
     { name: 'preserve_qnt_ops', kind: 'boolean', default: true, doc: 'Keep Quant, BipolarQuant, QuantizeLinear and DequantizeLinear nodes (false folds weight quantizers)' },
   ],
-  run(model, params) {
-    const size = params.override_inpsize;
-    if (size != null && !(Number.isInteger(size) && (size as number) > 0) && !(Array.isArray(size) && size.length > 0 && size.every((d) => Number.isInteger(d) && d > 0)))
-      throw new Error(`cleanup: override_inpsize must be a positive integer or a list of positive integers, got ${JSON.stringify(size)}`);
-    let m = setQonnxDomains.run(model, {}).model;
-    const step = <P>(p: Pass<P>, params: P) => {
-      m = runTransform(p, m, params).model;
-    };
-    if (size != null) {
-      const batch = Array.isArray(size) ? size[0] : size;
-      step(changeBatchSize, { batch });
-      if (Array.isArray(size)) m = setInputShape(m, size);
-    }
-    const exclude = params.preserve_qnt_ops === false ? [] : ['Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear'];
-    step(inferShapesPass, {});
-    step(giveUniqueParameterTensors, {});
-    step(foldConstants, { excludeOpTypes: exclude });
-    step(foldTransposeIntoQuantInit, {});
-    step(removeUnusedTensors, {});
-    step(removeStaticGraphInputs, {});
-    step(giveUniqueNodeNames, {});
-    step(giveReadableTensorNames, {});
-    if (params.extract_conv_bias) {
-      step(extractBiasFromConv, {});
-      step(inferShapesPass, {});
-      step(giveUniqueNodeNames, {});
-      step(giveReadableTensorNames, {});
-    }
-    return { model: m, modified: m !== model };
-  },
+  run: (model, params) => runSync(cleanupTask(model, params)),
+  task: cleanupTask,
 };
+
+/** The cleanup steps, each a transformation of its own: progress names the step running. */
+function* cleanupTask(model: Model, params: CleanupParams): Task<PassResult> {
+  const size = params.override_inpsize;
+  if (size != null && !(Number.isInteger(size) && (size as number) > 0) && !(Array.isArray(size) && size.length > 0 && size.every((d) => Number.isInteger(d) && d > 0)))
+    throw new Error(`cleanup: override_inpsize must be a positive integer or a list of positive integers, got ${JSON.stringify(size)}`);
+  let m = setQonnxDomains.run(model, {}).model;
+  function* step<P>(p: Pass<P>, params: P): Task<void> {
+    yield { label: `Cleanup: ${p.title.toLowerCase()}`, done: 0, total: 0 };
+    m = (yield* relabel(runTransformTask(p, m, params), (x) => `Cleanup: ${x.label.charAt(0).toLowerCase()}${x.label.slice(1)}`)).model;
+  }
+  if (size != null) {
+    const batch = Array.isArray(size) ? size[0] : size;
+    yield* step(changeBatchSize, { batch });
+    if (Array.isArray(size)) m = setInputShape(m, size);
+  }
+  const exclude = params.preserve_qnt_ops === false ? [] : ['Quant', 'BipolarQuant', 'QuantizeLinear', 'DequantizeLinear'];
+  yield* step(inferShapesPass, {});
+  yield* step(giveUniqueParameterTensors, {});
+  yield* step(foldConstants, { excludeOpTypes: exclude });
+  yield* step(foldTransposeIntoQuantInit, {});
+  yield* step(removeUnusedTensors, {});
+  yield* step(removeStaticGraphInputs, {});
+  yield* step(giveUniqueNodeNames, {});
+  yield* step(giveReadableTensorNames, {});
+  if (params.extract_conv_bias) {
+    yield* step(extractBiasFromConv, {});
+    yield* step(inferShapesPass, {});
+    yield* step(giveUniqueNodeNames, {});
+    yield* step(giveReadableTensorNames, {});
+  }
+  return { model: m, modified: m !== model };
+}

@@ -37,7 +37,7 @@ export function* toFixpointTask<P>(pass: Pass<P>, model: Model, params: P, maxRo
   for (let i = 0; i < maxRounds; i++) {
     const round = i;
     const r = pass.task ? yield* relabel(pass.task(m, params), (p) => (round ? `${p.label} (round ${round + 1})` : p.label)) : pass.run(m, params);
-    yield { label: round ? `${label} (round ${round + 1})` : label, done: 1, total: 1 };
+    yield { label: round ? `${label} (round ${round + 1})` : label, done: 0, total: 0 };
     // notes of every round, each message once (a pass that skips a node says so in every round)
     for (const n of r.notes ?? []) if (!notes.includes(n)) notes.push(n);
     if (!r.modified) break;

@@ -2,6 +2,7 @@
  * Every transformation the app and the CLI offer, in one list. Each declares its parameters, from
  * which the UI form, the CLI flags (`--pass id:{json}`) and the tests are generated.
  */
+import type { Task } from '../task.js';
 import type { Model } from '../ir/types.js';
 import type { PassResult } from './pass.js';
 import { TRANSFORM_LIST } from './transformList.js';
@@ -26,6 +27,8 @@ export interface TransformDef<P = Record<string, unknown>> {
   /** changes what the model computes (pruning, batch size); otherwise outputs must stay the same */
   lossy?: boolean;
   run(model: Model, params: P): PassResult;
+  /** the same computation yielding progress (long transformations; see src/core/task.ts) */
+  task?(model: Model, params: P): Task<PassResult>;
 }
 
 export function transforms(): readonly TransformDef[] {
