@@ -6,6 +6,7 @@ import type { Model } from '../../core/ir/types.js';
 import { decodeModel } from '../../core/onnx/codec.js';
 import { fmtInt } from '../cost/format.js';
 import { currentModel, useApp } from '../store.js';
+import { cancelTask, isCancelled, newTaskId } from '../tasks.js';
 import { modelWorker, unwrap } from '../workerClient.js';
 import { DiffView } from './TransformDialog.js';
 
@@ -41,10 +42,16 @@ export function CompareDialog({ onClose }: { onClose: () => void }) {
   useEffect(() => {
     setOtherCost(null);
     if (!other) return;
+    let live = true;
+    const id = newTaskId();
     modelWorker()
-      .cost({ model: other.model }, { discountSparsity: discount })
-      .then((r) => setOtherCost(unwrap(r)))
-      .catch((e: Error) => setError(`Cost of ${other.name}: ${e.message}`));
+      .cost({ model: other.model }, { discountSparsity: discount }, id)
+      .then((r) => live && setOtherCost(unwrap(r)))
+      .catch((e: Error) => live && !isCancelled(e) && setError(`Cost of ${other.name}: ${e.message}`));
+    return () => {
+      live = false;
+      cancelTask(id); // another file, other options or the dialog closed
+    };
   }, [other, discount]);
 
   const before = other ? otherCost : baseline?.report;
