@@ -5,7 +5,7 @@ import { datatypeLabel, formatShape, tensorInfo } from '../../core/ir/tensorInfo
 import type { Tensor } from '../../core/ir/types.js';
 import { encodeNpy } from '../../core/io/npy.js';
 import { elementTypeName } from '../../core/onnx/elementTypes.js';
-import { externalRef, isExternal, tensorValues, toNumbers, type TensorValues } from '../../core/onnx/tensorData.js';
+import { externalRef, isExternal, numberView, tensorValues, toNumbers, type TensorValues } from '../../core/onnx/tensorData.js';
 import { tensorStats, type TensorStats } from '../../core/analysis/tensorStats.js';
 import { constValue, integerView } from '../../core/analysis/constValues.js';
 import { download } from '../download.js';
@@ -64,7 +64,7 @@ export function TensorPanel({ name }: { name: string }) {
     if (!init) return;
     let live = true;
     loadValues(init, files)
-      .then((v) => live && setVals({ v, stats: tensorStats(toNumbers(v)) }))
+      .then((v) => live && setVals({ v, stats: tensorStats(numberView(v)) }))
       .catch((e: Error) => live && setVals({ error: e.message }));
     return () => {
       live = false;

@@ -6,7 +6,7 @@ import { ModelError } from '../errors.js';
 import { int64From, type Tensor } from '../ir/types.js';
 import { readFields, walkModel } from '../testing/wireWalker.js';
 import { decodeModel } from './codec.js';
-import { tensorValues, toNumbers } from './tensorData.js';
+import { numberView, tensorValues, toNumbers } from './tensorData.js';
 
 const dims = (...d: number[]) => d.map((x) => int64From(x));
 
@@ -204,5 +204,26 @@ describe('a real initializer', () => {
     const dv = new DataView(bytes.buffer, bytes.byteOffset + raw.dataStart!, raw.dataEnd! - raw.dataStart!);
     const want = Array.from({ length: 640 }, (_, i) => dv.getFloat32(i * 4, true));
     expect(Array.from(v.data as Float32Array)).toEqual(want);
+  });
+});
+
+describe('numberView', () => {
+  const raw = (dataType: number, bytes: ArrayBufferView, dims: number[]): Tensor => ({ name: 't', dataType, dims: dims.map((d) => int64From(d)), rawData: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  it('hands out the stored array itself for float32 and small integers (no 2x copy of a large weight)', () => {
+    for (const [type, arr] of [[1, Float32Array.of(1.5, -2, 3.25)], [3, Int8Array.of(-1, 2, 3)], [6, Int32Array.of(-7, 8, 1 << 30)]] as const) {
+      const v = tensorValues(raw(type, arr, [3]));
+      const view = numberView(v);
+      expect(view).toBe(v.data);
+      expect(Array.from(view)).toEqual(Array.from(toNumbers(v)));
+    }
+  });
+  it('decodes what typed arrays do not hold as numbers (int64, float16) like toNumbers', () => {
+    for (const [type, arr] of [[7, BigInt64Array.of(-5n, 2n ** 40n)], [10, Uint16Array.of(0x3c00, 0xc000)]] as const) {
+      const v = tensorValues(raw(type, arr, [2]));
+      const view = numberView(v);
+      expect(view).toBeInstanceOf(Float64Array);
+      expect(Array.from(view)).toEqual(Array.from(toNumbers(v)));
+    }
+    expect(Array.from(numberView(tensorValues(raw(10, Uint16Array.of(0x3c00, 0xc000), [2]))))).toEqual([1, -2]);
   });
 });

@@ -200,6 +200,20 @@ function miniFloat(code: number, expBits: number, manBits: number, bias: number,
 }
 
 /** Element values as plain numbers (int64 beyond 2^53 loses precision here, by design: display only). */
+/** Element types whose typed array already holds the values as JS numbers (no decoding needed). */
+const PLAIN_NUMBER_TYPES = new Set([1, 2, 3, 4, 5, 6, 9, 11, 12]);
+
+/**
+ * The values as numbers without a copy when the stored array already holds them (float32/64 and
+ * integers up to 32 bits); otherwise toNumbers' Float64Array. A 55 MB float32 weight stays 55 MB
+ * instead of becoming a 110 MB Float64Array.
+ */
+export function numberView(v: TensorValues): ArrayLike<number> {
+  const d = v.data;
+  if (!Array.isArray(d) && PLAIN_NUMBER_TYPES.has(v.dataType) && !(d instanceof BigInt64Array) && !(d instanceof BigUint64Array)) return d as ArrayLike<number>;
+  return toNumbers(v);
+}
+
 export function toNumbers(v: TensorValues): Float64Array {
   const d = v.data;
   const out = new Float64Array(d.length);
