@@ -24,6 +24,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS, systemChromium } from './browser.js';
 import { SHARED_MODELS_DIR } from './cases.js';
 import { runChild, type ChildOutcome } from './child.js';
+import type { PageExecResult } from './execPage/main.js';
 import type { ExecResult } from './execWorker.js';
 import { OUT_DIR, REPO_ROOT } from './synthFiles.js';
 import { markdownTable, median, ms, type Column } from './table.js';
@@ -67,6 +68,16 @@ export interface BrowserExecRow {
   isolated?: boolean;
   error?: string;
 }
+
+/** One bench-page measurement: one model at one thread count. */
+export interface PageExecRow {
+  c: ExecCase;
+  threads: number;
+  result?: PageExecResult;
+  error?: string;
+}
+/** The onnxruntime thread counts of the bench page. */
+const PAGE_THREADS = [1, 2];
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -136,26 +147,34 @@ async function pageRunOnce(): Promise<{ quantMs: number; floatMs: number; wallMs
 const EXEC_WEB = join(OUT_DIR, 'web-exec');
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
-function buildExecApp(): Promise<void> {
+/** vite build of the app (into EXEC_WEB) or, with a config file, of what that config names. */
+function viteBuild(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', EXEC_WEB, '--emptyOutDir', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', ...args, '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vite build failed (${code}): ${err}`))));
   });
 }
+const buildExecApp = () => viteBuild(['--outDir', EXEC_WEB, '--emptyOutDir']);
+/** The bench page (bench/execPage), built into bench/out/exec-page by its own config. */
+const EXEC_PAGE = join(OUT_DIR, 'exec-page');
+const buildExecPage = () => viteBuild(['--config', join(REPO_ROOT, 'bench', 'execPage', 'vite.config.ts')]);
 
-/** A static server for the build; model files (outside the build) under /models/<id>. */
-function serve(files: Map<string, string>): Promise<{ url: string; server: Server }> {
+/** Headers that make a page cross-origin isolated (SharedArrayBuffer, hence onnxruntime threads). */
+const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' };
+
+/** A static server for a build in `root`; model files (outside the build) under /models/<id>; `headers` on every response. */
+function serve(root: string, files: Map<string, string>, headers: Record<string, string> = {}): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
-    let file = path.startsWith('/models/') ? files.get(path.slice('/models/'.length)) : normalize(join(EXEC_WEB, path === '/' ? 'index.html' : path));
-    if (file && !path.startsWith('/models/') && !file.startsWith(EXEC_WEB + sep)) file = undefined;
+    let file = path.startsWith('/models/') ? files.get(path.slice('/models/'.length)) : normalize(join(root, path === '/' ? 'index.html' : path));
+    if (file && !path.startsWith('/models/') && !file.startsWith(root + sep)) file = undefined;
     if (!file || !existsSync(file) || statSync(file).isDirectory()) {
-      res.writeHead(404).end();
+      res.writeHead(404, headers).end();
       return;
     }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-length': statSync(file).size });
+    res.writeHead(200, { ...headers, 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-length': statSync(file).size });
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
@@ -192,10 +211,69 @@ async function browserCase(browser: Browser, appUrl: string, fileUrl: string, c:
   return row;
 }
 
-export async function runExecBrowser(cases: ExecCase[], runs: number): Promise<{ rows: BrowserExecRow[]; chromium: string; load: number }> {
+/** The per-row deadline of the bench page (model load, two prepares, warm-up and the timed rounds). */
+const PAGE_TIMEOUT_MS = 10 * 60_000;
+
+async function pageCase(browser: Browser, pageUrl: string, modelUrl: string, c: ExecCase, threads: number, rounds: number): Promise<PageExecRow> {
+  const row: PageExecRow = { c, threads };
+  // a fresh context and page per row: each page load starts its own onnxruntime
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let failures: string[] = [];
+  try {
+    const page = await context.newPage();
+    // page errors (also those of onnxruntime's thread workers) go into the row when it fails
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message.split('\n')[0]));
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text().split('\n')[0])));
+    page.on('worker', (w) => w.on('console', (m) => void (m.type() === 'error' && errors.push(`worker: ${m.text().split('\n')[0]}`))));
+    failures = errors;
+    await page.goto(`${pageUrl}?threads=${threads}`, { waitUntil: 'load' });
+    await page.waitForFunction(() => typeof window.__execBench === 'function', undefined, { timeout: 30_000 });
+    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${PAGE_TIMEOUT_MS / 1000} s`)), PAGE_TIMEOUT_MS)));
+    row.result = await Promise.race([page.evaluate(([u, n]) => window.__execBench!(u, n), [modelUrl, rounds] as [string, number]), deadline]);
+  } catch (e) {
+    row.error = [(e as Error).message.split('\n')[0], ...failures.slice(0, 3)].join('; ');
+  } finally {
+    clearTimeout(timer);
+    await context.close();
+  }
+  return row;
+}
+
+/** The bench page in Chromium, cross-origin isolated, one fresh page per model and thread count. */
+async function runExecPage(browser: Browser, cases: ExecCase[], runs: number): Promise<PageExecRow[]> {
+  log('exec page: vite build → bench/out/exec-page ...');
+  await buildExecPage();
+  const { url, server } = await serve(EXEC_PAGE, new Map(cases.map((c) => [c.id, c.file])), ISOLATION_HEADERS);
+  try {
+    const rows: PageExecRow[] = [];
+    for (const c of cases)
+      for (const threads of PAGE_THREADS) {
+        log(`exec page ${c.id}, ${threads} thread${threads > 1 ? 's' : ''} ...`);
+        rows.push(await pageCase(browser, url, `${url}models/${encodeURIComponent(c.id)}`, c, threads, Math.max(runs, 9)));
+      }
+    return rows;
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+}
+
+export interface ExecBrowserResult {
+  /** the app driven through its Run button */
+  rows: BrowserExecRow[];
+  chromium: string;
+  load: number;
+  /** the bench page, per model and thread count */
+  page: PageExecRow[];
+  /** why the bench page part failed as a whole */
+  pageError?: string;
+}
+
+export async function runExecBrowser(cases: ExecCase[], runs: number): Promise<ExecBrowserResult> {
   log('exec browser: vite build → bench/out/web-exec ...');
   await buildExecApp();
-  const { url, server } = await serve(new Map(cases.map((c) => [c.id, c.file])));
+  const { url, server } = await serve(EXEC_WEB, new Map(cases.map((c) => [c.id, c.file])));
   let browser: Browser | undefined;
   try {
     const exe = systemChromium();
@@ -205,7 +283,16 @@ export async function runExecBrowser(cases: ExecCase[], runs: number): Promise<{
       log(`exec browser ${c.id} ...`);
       rows.push(await browserCase(browser, url, `${url}models/${encodeURIComponent(c.id)}`, c, runs, 2));
     }
-    return { rows, chromium: `Chromium ${browser.version()}`, load: loadavg()[0] };
+    const load = loadavg()[0];
+    let page: PageExecRow[] = [];
+    let pageError: string | undefined;
+    try {
+      page = await runExecPage(browser, cases, runs);
+    } catch (e) {
+      pageError = (e as Error).message.split('\n')[0];
+      log(`exec page failed: ${pageError}`);
+    }
+    return { rows, chromium: `Chromium ${browser.version()}`, load, page, pageError };
   } finally {
     await browser?.close().catch(() => undefined);
     await new Promise((r) => server.close(r));
@@ -265,7 +352,29 @@ export function browserExecTable(rows: BrowserExecRow[]): string {
   return markdownTable(cols, rows);
 }
 
-export function execReport(rows: ExecRow[], runs: number, browser?: { rows: BrowserExecRow[]; chromium: string; load: number }, load0 = loadavg()[0]): string {
+/** Speed-up of the quantized run at this row's thread count over the same model at 1 thread. */
+function pageSpeedup(rows: PageExecRow[], r: PageExecRow): string {
+  if (r.threads === 1 || !r.result) return '';
+  const one = rows.find((x) => x.c.id === r.c.id && x.threads === 1)?.result;
+  return one ? `${(one.quant / r.result.quant).toFixed(2)}×` : '';
+}
+
+export function pageExecTable(rows: PageExecRow[]): string {
+  const ok = (r: PageExecRow, f: (v: PageExecResult) => string) => (r.result ? f(r.result) : '');
+  const cols: Column<PageExecRow>[] = [
+    { header: 'model', align: 'left', cell: (r) => (r.error ? `${r.c.id} (error: ${r.error})` : r.c.id) },
+    { header: 'threads asked / used, isolated', cell: (r) => (r.result ? `${r.threads} / ${r.result.threadsUsed}, ${r.result.crossOriginIsolated ? 'yes' : 'no'}` : `${r.threads} / –`) },
+    { header: 'quant (Engine)', cell: (r) => ok(r, (v) => ms(v.quant)) },
+    { header: 'twin (Engine)', cell: (r) => ok(r, (v) => ms(v.twinEngine)) },
+    { header: 'twin (plain ORT)', cell: (r) => ok(r, (v) => (v.twinOrt !== undefined ? ms(v.twinOrt) : 'n/a')) },
+    { header: 'quant / twin ORT', cell: (r) => ok(r, (v) => (v.twinOrt ? `${(v.quant / v.twinOrt).toFixed(2)}×` : '')) },
+    { header: 'within 2×', cell: (r) => ok(r, (v) => (v.twinOrt ? (v.quant <= 2 * v.twinOrt ? 'yes' : 'NO') : '')) },
+    { header: 'quant speed-up vs 1 thread', cell: (r) => pageSpeedup(rows, r) },
+  ];
+  return markdownTable(cols, rows);
+}
+
+export function execReport(rows: ExecRow[], runs: number, browser?: ExecBrowserResult, load0 = loadavg()[0]): string {
   const out: string[] = [];
   out.push(`## Execution: time per inference after warm-up (median of ${runs} run${runs > 1 ? 's' : ''})`);
   if (rows.length) {
@@ -290,6 +399,20 @@ export function execReport(rows: ExecRow[], runs: number, browser?: { rows: Brow
     out.push(browserExecTable(browser.rows));
     out.push('');
     out.push('- quant / float twin: `run.quant.ms` / `run.float.ms` from the store, the worker\'s `Engine.run` times (after compilation). app wall: Run clicked to results drawn: both runs, per-tensor summaries, transfer to the page, compare.');
+    if (browser.page.length || browser.pageError) {
+      const res = browser.page.flatMap((r) => (r.result ? [r.result] : []));
+      const timer = res.length ? Math.max(...res.map((v) => v.timerResolutionMs)) : undefined;
+      out.push('');
+      out.push('### In Chromium: per inference, 1 and 2 threads');
+      out.push('');
+      out.push(`${browser.chromium}, the bench page (bench/execPage) on its main thread, one fresh page per model and thread count; seeded random inputs (seed 1), 3 warm-up calls, then ${Math.max(runs, 9)} rounds in turns as in Node (median over all single calls)${timer !== undefined ? `; timer resolution ${timer < 0.01 ? `${(timer * 1000).toFixed(0)} µs` : ms(timer)}` : ''}.`);
+      out.push('');
+      const workers = PAGE_THREADS.map((n) => [n, [...new Set(browser.page.filter((r) => r.threads === n && r.result).map((r) => r.result!.workers))]] as const).filter(([, w]) => w.length);
+      if (browser.pageError) out.push(`The bench page failed: ${browser.pageError}`);
+      else out.push(pageExecTable(browser.page));
+      out.push('');
+      out.push(`- The static server sends \`Cross-Origin-Opener-Policy: same-origin\` and \`Cross-Origin-Embedder-Policy: require-corp\`, so the page is cross-origin isolated and onnxruntime-web can start wasm threads: \`?threads=N\` sets \`env.wasm.numThreads\` before the first session; "used" is \`env.wasm.numThreads\` after onnxruntime started (it falls back to 1 without isolation)${workers.length ? `; thread Workers the page started: ${workers.map(([n, w]) => `${w.join(' or ')} at ${n} thread${n > 1 ? 's' : ''}`).join(', ')}` : ''}. quant: \`Engine.run\` on the quantized model (graph outputs only); twin (Engine): the Engine with every quantizer bypassed; twin (plain ORT): that bypassed, folded model as ONE onnxruntime session, only the graph outputs, no initializer among its inputs (n/a when custom ops remain). Speed-up: quant at 1 thread / quant at 2 threads.`);
+    }
   }
   return out.join('\n');
 }
@@ -329,7 +452,7 @@ async function main() {
     }
   }
   process.stdout.write(`${execReport(rows, runs, b, load0)}\n`);
-  if (json) writeFileSync(json, JSON.stringify({ runs, node: rows.map((r) => ({ id: r.c.id, result: r.node })), browser: b && b.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })) }, null, 2));
+  if (json) writeFileSync(json, JSON.stringify({ runs, node: rows.map((r) => ({ id: r.c.id, result: r.node })), browser: b && b.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), page: b && b.page.map(({ c, ...rest }) => ({ id: c.id, ...rest })), pageError: b?.pageError }, null, 2));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

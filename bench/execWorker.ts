@@ -18,16 +18,15 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { attrMap } from '../src/core/analysis/shapeInference.js';
-import { analyzeModel } from '../src/core/analysis/modelAnalysis.js';
 import { Engine, type OrtApi, type OrtSession } from '../src/core/exec/engine.js';
-import { randomInput } from '../src/core/exec/inputs.js';
 import { RunStore } from '../src/core/exec/runs.js';
-import { asFloat32, type RuntimeTensor } from '../src/core/exec/runtimeTensor.js';
+import { asFloat32 } from '../src/core/exec/runtimeTensor.js';
 import { indexGraph } from '../src/core/ir/graphIndex.js';
 import type { Model } from '../src/core/ir/types.js';
-import { decodeModel, encodeModel } from '../src/core/onnx/codec.js';
+import { decodeModel } from '../src/core/onnx/codec.js';
 import { resolveCustomOp } from '../src/core/qonnx/registry.js';
 import { reply } from './child.js';
+import { batchSize, customOpsLeft, feedsFor, interleaved, median, plainOrt, type PlainSession } from './execTiming.js';
 
 ort.env.wasm.numThreads = 1;
 
@@ -55,12 +54,6 @@ export interface ExecResult {
   warmup: number;
 }
 
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 /** onnxruntime with session.run timed. */
 function timedOrt(): { api: OrtApi; inside: { ms: number } } {
   const inside = { ms: 0 };
@@ -86,20 +79,6 @@ function timedOrt(): { api: OrtApi; inside: { ms: number } } {
   return { api, inside };
 }
 
-function feedsFor(model: Model, seed: number): Map<string, RuntimeTensor> {
-  const g = model.graph ?? {};
-  const idx = indexGraph(g);
-  const a = analyzeModel(model);
-  const feeds = new Map<string, RuntimeTensor>();
-  for (const i of g.input ?? []) {
-    const name = i.name ?? '';
-    if (idx.initializer.has(name)) continue;
-    const shape = (a.shapes.tensors.get(name)?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
-    feeds.set(name, randomInput(shape, i.type?.tensorType?.elemType ?? 1, a.datatypeOf(name), seed));
-  }
-  return feeds;
-}
-
 /**
  * Per-call times after warm-up. A call under ~10 ms is repeated (enough calls to fill ~10 ms) and each
  * call is one sample: the median over many single calls is what a 0.05 ms inference costs, where a
@@ -116,46 +95,6 @@ async function time(runs: number, warmup: number, f: () => Promise<unknown>): Pr
     await f();
     out.push(performance.now() - t);
   }
-  return out;
-}
-
-const batchSize = (oneCallMs: number) => Math.max(1, Math.min(2000, Math.ceil(10 / Math.max(oneCallMs, 1e-3))));
-
-/** One plain onnxruntime session on a standard-op model, only graph outputs, default (full) optimisation. */
-async function plainOrt(model: Model, feeds: Map<string, RuntimeTensor>): Promise<{ run: () => Promise<unknown>; release: () => Promise<void> }> {
-  // Older exporters list initializers among the graph inputs; onnxruntime then treats them as
-  // overridable and skips constant folding and fusions (Conv+BatchNormalization). The baseline gets
-  // them removed, as onnxruntime's own warning recommends: the fastest plain float run.
-  const g = model.graph ?? {};
-  const inits = new Set((g.initializer ?? []).map((t) => t.name));
-  const clean: Model = { ...model, graph: { ...g, input: (g.input ?? []).filter((i) => !inits.has(i.name)) } };
-  const s = await ort.InferenceSession.create(encodeModel(clean), { logSeverityLevel: 3 });
-  const f: Record<string, ort.Tensor> = {};
-  const types: Record<number, ort.Tensor.Type> = { 1: 'float32', 7: 'int64', 6: 'int32', 2: 'uint8', 3: 'int8', 9: 'bool' };
-  for (const [k, v] of feeds) if (s.inputNames.includes(k)) f[k] = new ort.Tensor(types[v.dataType], v.data as Float32Array, v.shape);
-  return { run: () => s.run(f), release: () => s.release() };
-}
-
-/**
- * Per-call times of several functions, sampled in turns (one batch of each per round) so that a slow
- * spell of the machine affects all of them alike: the ratios between them are what the table reports.
- */
-async function interleaved(rounds: number, warmup: number, fs: (() => Promise<unknown>)[]): Promise<number[][]> {
-  const reps: number[] = [];
-  for (const f of fs) {
-    for (let i = 0; i < warmup; i++) await f();
-    const t0 = performance.now();
-    await f();
-    reps.push(batchSize(performance.now() - t0));
-  }
-  const out: number[][] = fs.map(() => []);
-  for (let i = 0; i < rounds; i++)
-    for (const [j, f] of fs.entries())
-      for (let r = 0; r < reps[j]; r++) {
-        const t = performance.now();
-        await f();
-        out[j].push(performance.now() - t);
-      }
   return out;
 }
 
@@ -185,13 +124,13 @@ async function main(): Promise<ExecResult> {
   const twin = new Engine(model, ort as unknown as OrtApi, { bypassQuantizers: true });
   await twin.prepare();
   let twinOrtNote: string | undefined, floatOrtNote: string | undefined;
-  const left = (twin.model.graph?.node ?? []).filter((n) => resolveCustomOp(n, twin.model)).map((n) => n.opType);
+  const left = customOpsLeft(twin.model);
   if (left.length) twinOrtNote = `the float twin keeps ${left.length} custom op${left.length > 1 ? 's' : ''} (${[...new Set(left)].join(', ')}): no plain-onnxruntime twin`;
-  const twinPlain = left.length ? undefined : await plainOrt(twin.model, feeds);
-  let floatPlain: Awaited<ReturnType<typeof plainOrt>> | undefined;
+  const twinPlain = left.length ? undefined : await plainOrt(ort as unknown as OrtApi, twin.model, feeds);
+  let floatPlain: PlainSession | undefined;
   if (floatFile) {
     const fm = decodeModel(new Uint8Array(readFileSync(floatFile)), { fileName: floatFile });
-    if (sameDims(fm, model)) floatPlain = await plainOrt(fm, feedsFor(fm, 1));
+    if (sameDims(fm, model)) floatPlain = await plainOrt(ort as unknown as OrtApi, fm, feedsFor(fm, 1));
     else floatOrtNote = 'input shape differs from the quantized model\'s';
   }
   const rounds = Math.max(runs, 9);
