@@ -310,7 +310,7 @@ const baseline = (v: ExecResult) => med(v.twinOrt);
 export function execTable(rows: ExecRow[]): string {
   const cols: Column<ExecRow>[] = [
     { header: 'model', align: 'left', cell: (r) => (r.node.status === 'ok' ? r.c.id : `${r.c.id} (${r.node.status === 'timeout' ? 'timed out' : `error: ${r.node.message}`})`) },
-    { header: 'sessions / quantizers as std ops / kernel steps', cell: (r) => ok(r, (v) => `${v.sessions} / ${v.lowered} / ${v.kernelSteps}`) },
+    { header: 'sessions / QONNX ops as std ops / kernel steps', cell: (r) => ok(r, (v) => `${v.sessions} / ${v.lowered} / ${v.kernelSteps}`) },
     { header: 'prepare', cell: (r) => ok(r, (v) => ms(v.prepareMs)) },
     { header: 'quant (Engine)', cell: (r) => ok(r, (v) => ms(med(v.quant))) },
     { header: 'min', cell: (r) => ok(r, (v) => ms(Math.min(...v.quant))) },
@@ -342,7 +342,7 @@ export function browserExecTable(rows: BrowserExecRow[]): string {
   const m = (r: BrowserExecRow, f: (x: BrowserExecRun) => number) => (r.runs.length ? ms(median(r.runs.map(f))) : '');
   const cols: Column<BrowserExecRow>[] = [
     { header: 'model', align: 'left', cell: (r) => (r.error ? `${r.c.id} (error: ${r.error})` : r.c.id) },
-    { header: 'sessions / quantizers as std ops / kernel steps', cell: (r) => (r.sessions !== undefined ? `${r.sessions} / ${r.lowered} / ${r.kernelSteps}` : '') },
+    { header: 'sessions / QONNX ops as std ops / kernel steps', cell: (r) => (r.sessions !== undefined ? `${r.sessions} / ${r.lowered} / ${r.kernelSteps}` : '') },
     { header: 'quant (worker Engine.run)', cell: (r) => m(r, (x) => x.quantMs) },
     { header: 'float twin (worker Engine.run)', cell: (r) => m(r, (x) => x.floatMs) },
     { header: 'quant / twin', cell: (r) => (r.runs.length ? `${(median(r.runs.map((x) => x.quantMs)) / median(r.runs.map((x) => x.floatMs))).toFixed(2)}×` : '') },

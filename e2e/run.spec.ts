@@ -84,7 +84,7 @@ test('TFC: run on random input, outputs with top-5, timing, error table, a Quant
   expect(vals).toEqual([...vals].sort((a, b) => b - a));
   for (const t of await top.locator('td:nth-child(2)').allTextContents()) expect(t).toMatch(/^class [0-9]$/);
   // TFC's 4 activation quantizers run inside the one onnxruntime session (rewritten into standard ops)
-  await expect(page.getByTestId('run-timing')).toHaveText(/Quantized run \d+(\.\d)? ms \(1 onnxruntime session, 4 quantizers as standard ops, 0 QONNX kernel steps\) · float twin \d+(\.\d)? ms/);
+  await expect(page.getByTestId('run-timing')).toHaveText(/Quantized run \d+(\.\d)? ms \(1 onnxruntime session, 4 QONNX ops as standard ops, 0 QONNX kernel steps\) · float twin \d+(\.\d)? ms/);
 
   // the error table: tensors of the quantized run against the float twin, lowest SQNR first
   const rows = page.getByTestId('error-row');
@@ -168,7 +168,7 @@ test('ESPCN: an uploaded image as input, the output drawn as an image', async ({
   expect(px.distinct).toBeGreaterThan(100);
   // the super-resolved picture keeps the gradient: red is brighter on the right
   expect(px.right).toBeGreaterThan(px.left + 50);
-  await expect(page.getByTestId('run-timing')).toContainText('1 onnxruntime session, 4 quantizers as standard ops, 0 QONNX kernel steps');
+  await expect(page.getByTestId('run-timing')).toContainText('1 onnxruntime session, 4 QONNX ops as standard ops, 0 QONNX kernel steps');
 });
 
 test('cancelling stops the run, in the quantized run and in the float twin', async ({ page }) => {

@@ -146,9 +146,9 @@ export function RunPanel() {
           {run?.quant && (
             <>
               <p className="muted small" data-testid="run-timing">
-                <span title="Quantizers with constant parameters and ROUND/FLOOR/CEIL rounding run as standard ops (Div, Clip, Round, Mul) that compute the same float32 values inside onnxruntime; the other QONNX ops run as separate kernel steps between onnxruntime sessions.">
+                <span title="Quantizers with constant parameters and ROUND/FLOOR/CEIL rounding, BipolarQuant and MultiThreshold run as standard ops (Div, Clip, Round, Mul; GreaterOrEqual, ReduceSum) that compute the same float32 values inside onnxruntime; the other QONNX ops run as separate kernel steps between onnxruntime sessions.">
                   Quantized run {run.quant.ms.toFixed(1)} ms ({run.quant.sessions} onnxruntime session{run.quant.sessions === 1 ? '' : 's'}
-                  {run.quant.lowered ? `, ${run.quant.lowered} quantizer${run.quant.lowered === 1 ? '' : 's'} as standard ops` : ''}, {run.quant.kernelSteps} QONNX kernel step{run.quant.kernelSteps === 1 ? '' : 's'})
+                  {run.quant.lowered ? `, ${run.quant.lowered} QONNX op${run.quant.lowered === 1 ? '' : 's'} as standard ops` : ''}, {run.quant.kernelSteps} QONNX kernel step{run.quant.kernelSteps === 1 ? '' : 's'})
                 </span>
                 {run.float ? ` · float twin ${run.float.ms.toFixed(1)} ms` : ''}. Click any edge or tensor to see its values.
               </p>

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { int64From, type Attribute, type Model, type Node, type Tensor } from '../ir/types.js';
 import { BipolarQuantOp } from '../qonnx/ops/bipolarQuant.js';
+import { MultiThresholdOp } from '../qonnx/ops/multiThreshold.js';
 import { QuantOp } from '../qonnx/ops/quant.js';
 import { Engine, type OrtApi } from './engine.js';
 import { lowerQuantizers, ROUND_MAGIC } from './lowerQuantizers.js';
@@ -257,4 +258,70 @@ describe('BipolarQuant rewritten into standard ops equals the kernel', () => {
       const got = r.tensors.get('y')!.data as Float32Array;
       expect(sameValues(got, want.data)).toBe(-1);
     });
+});
+
+describe('MultiThreshold rewritten into standard ops equals the kernel', () => {
+  function mtModel(opset: number, layout: string, xShape: number[], thr: { dims: number[]; values: number[] }, scale: number, bias: number): Model {
+    const attribute: Attribute[] = [strAttr('out_dtype', 'UINT4'), strAttr('data_layout', layout)];
+    if (scale !== 1) attribute.push({ name: 'out_scale', type: 1, f: scale });
+    if (bias !== 0) attribute.push({ name: 'out_bias', type: 1, f: bias });
+    return {
+      irVersion: int64From(7),
+      opsetImport: [
+        { domain: '', version: int64From(opset) },
+        { domain: 'qonnx.custom_op.general', version: int64From(1) },
+      ],
+      graph: {
+        name: 'g',
+        node: [{ opType: 'MultiThreshold', domain: 'qonnx.custom_op.general', name: 'mt', input: ['x', 't'], output: ['y'], attribute }],
+        initializer: [fTensor('t', thr.dims, thr.values)],
+        input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: xShape.map((d) => ({ dimValue: int64From(d) })) } } } }],
+        output: [{ name: 'y' }],
+      },
+    };
+  }
+  // values exactly on thresholds (they count), next to them, far outside, ±Inf, NaN (never counts)
+  const thresholdsFor = (C: number, B: number) => Array.from({ length: C * B }, (_, k) => f32(((k % B) - B / 2) * 0.5 + Math.floor(k / B) * 0.125));
+  function valuesAround(thr: number[], n: number): Float32Array {
+    const special = [NaN, Infinity, -Infinity, 0, -0, 1e30, -1e30];
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = thr[i % thr.length];
+      const pick = i % 5;
+      out[i] = pick === 0 ? t : pick === 1 ? f32(t + 2 ** -20) : pick === 2 ? f32(t - 2 ** -20) : pick === 3 ? special[i % special.length] : f32(t * 3 - 1);
+    }
+    return out;
+  }
+  const cases = [
+    { opset: 13, layout: 'NCHW', shape: [2, 3, 4, 5], tc: 3, B: 7, scale: 1, bias: 0 },
+    { opset: 13, layout: 'NHWC', shape: [1, 4, 5, 3], tc: 3, B: 15, scale: 2, bias: -8 },
+    { opset: 12, layout: 'NCHW', shape: [2, 6, 3, 3], tc: 1, B: 3, scale: 0.5, bias: 0 },
+    { opset: 12, layout: 'NC', shape: [4, 10], tc: 10, B: 1, scale: 1, bias: -1 },
+  ];
+  for (const c of cases)
+    it(`opset ${c.opset} ${c.layout} ${c.tc === 1 ? 'shared' : 'per-channel'} thresholds ×${c.B}, scale ${c.scale}, bias ${c.bias}`, async () => {
+      const tv = thresholdsFor(c.tc, c.B);
+      const m = mtModel(c.opset, c.layout, c.shape, { dims: [c.tc, c.B], values: tv }, c.scale, c.bias);
+      const n = c.shape.reduce((a, b) => a * b, 1);
+      const x = valuesAround(tv, n);
+      const e = new Engine(m, ORT);
+      const r = await e.run(new Map([['x', { dataType: 1, shape: c.shape, data: x }]]));
+      expect(e.stats()).toEqual({ sessions: 1, kernelSteps: 0, lowered: 1 });
+      const [want] = MultiThresholdOp.execute(
+        [
+          { shape: c.shape, data: x },
+          { shape: [c.tc, c.B], data: Float32Array.from(tv) },
+        ],
+        { out_dtype: 'UINT4', data_layout: c.layout, out_scale: c.scale, out_bias: c.bias },
+      );
+      const got = r.tensors.get('y')!;
+      expect(got.shape).toEqual(c.shape);
+      const bad = sameValues(got.data as Float32Array, want.data);
+      expect(bad, `x = ${x[bad]}: rewritten ${(got.data as Float32Array)[bad]}, kernel ${want.data[bad]}`).toBe(-1);
+    });
+
+  it('stays a kernel below opset 12 (no GreaterOrEqual; Not(Less) would count NaN) and when the threshold rows do not match the channels', () => {
+    expect(lowerQuantizers(mtModel(11, 'NCHW', [1, 3, 2, 2], { dims: [3, 2], values: [0, 1, 0, 1, 0, 1] }, 1, 0)).lowered).toEqual([]);
+    expect(lowerQuantizers(mtModel(13, 'NCHW', [1, 3, 2, 2], { dims: [2, 2], values: [0, 1, 0, 1] }, 1, 0)).lowered).toEqual([]);
+  });
 });

@@ -20,15 +20,22 @@
  * BipolarQuant: Where(x >= 0, 1, -1) * scale, with NaN counting as negative as in the kernel:
  * GreaterOrEqual from opset 12; opset 9-11 use Where(Or(Less(x, 0), IsNaN(x)), -1, 1).
  *
- * Trunc, FloatQuant and MultiThreshold are not rewritten.
+ * MultiThreshold (thresholds constant, opset 12 or later): the count of thresholds each value reaches,
+ * as Unsqueeze(x, last) >= thresholds laid out [1, .., C, .., 1, B] -> Cast(float) -> ReduceSum(last)
+ * -> Mul(out_scale) -> Add(out_bias). The count is an exact small integer and the scale and bias steps
+ * are the kernel's own float32 operations. Below opset 12 there is no GreaterOrEqual and Not(Less)
+ * would count NaN, so those stay kernels.
+ *
+ * Trunc and FloatQuant are not rewritten.
  */
 import { attrMap, inferShapes, type InferredTensor } from '../analysis/shapeInference.js';
 import { fromTensor } from './constTensor.js';
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Model, Node, Tensor } from '../ir/types.js';
 import { isExternal } from '../onnx/tensorData.js';
-import { attrF, f32Const, initializer, makeNode, NameSource } from '../passes/rewrite.js';
+import { attrF, attrI, attrInts, f32Const, initializer, makeNode, NameSource } from '../passes/rewrite.js';
 import { resolveAttrs } from '../qonnx/ops/attrs.js';
+import { isChannelsLast, MULTI_THRESHOLD_ATTRS } from '../qonnx/ops/multiThreshold.js';
 import { maxInt, minInt, QUANT_ATTRS } from '../qonnx/ops/quant.js';
 import { opsetVersion, resolveCustomOp } from '../qonnx/registry.js';
 
@@ -165,6 +172,23 @@ export function lowerQuantizers(model: Model): Lowering {
       nodes.push(mk('Mul', [t, ins[1]], out, 'mul'));
       replacements.set(i, nodes);
       lowered.push(base);
+    } else if (def.opType === 'MultiThreshold') {
+      const shape = info(ins[0])?.shape ?? undefined;
+      const layoutLast = (() => {
+        try {
+          return isChannelsLast(resolveAttrs('MultiThreshold', MULTI_THRESHOLD_ATTRS, attrMap(n)).str('data_layout'));
+        } catch {
+          return false;
+        }
+      })();
+      const cdim = shape ? shape[layoutLast ? shape.length - 1 : 1] : undefined;
+      const nodes = lowerMultiThreshold(n, ins, out, opset, shape?.length, typeof cdim === 'number' ? cdim : undefined, idx.initializer.get(ins[1] ?? ''), tmp, mk, scalar, (name, t) => {
+        newInits.push(t);
+        internal.add(name);
+      }, names);
+      if (!nodes) return;
+      replacements.set(i, nodes);
+      lowered.push(base);
     } else if (def.opType === 'BipolarQuant') {
       if (opset < 9 || !readConst(idx.initializer.get(ins[1] ?? ''))) return;
       const nodes: Node[] = [];
@@ -191,4 +215,67 @@ export function lowerQuantizers(model: Model): Lowering {
   const node: Node[] = [];
   idx.nodes.forEach((n, i) => node.push(...(replacements.get(i) ?? [n])));
   return { model: { ...model, graph: { ...g, node, initializer: [...(g.initializer ?? []), ...newInits] } }, internal, lowered };
+}
+
+type MakeNode = (op: string, input: string[], output: string, suffix: string, attrs?: Node['attribute']) => Node;
+
+function lowerMultiThreshold(
+  n: Node,
+  ins: string[],
+  out: string,
+  opset: number,
+  rank: number | undefined,
+  channels: number | undefined,
+  thresholdsInit: Tensor | undefined,
+  tmp: (suffix: string) => string,
+  mk: MakeNode,
+  scalar: (v: number) => string,
+  addInit: (name: string, t: Tensor) => void,
+  names: NameSource,
+): Node[] | undefined {
+  if (opset < 12 || rank === undefined || rank < 1) return undefined;
+  const thr = readConst(thresholdsInit);
+  if (!thr || thr.shape.length !== 2) return undefined;
+  let a;
+  try {
+    a = resolveAttrs('MultiThreshold', MULTI_THRESHOLD_ATTRS, attrMap(n));
+  } catch {
+    return undefined;
+  }
+  const axis = isChannelsLast(a.str('data_layout')) ? rank - 1 : 1;
+  if (axis >= rank) return undefined;
+  const [tc, B] = thr.shape;
+  // per-channel thresholds need a known channel count that matches (else the kernel's message)
+  if (tc !== 1 && channels !== tc) return undefined;
+  // thresholds as [1, .., tc (at the channel axis), .., 1, B], broadcast against x unsqueezed at the end
+  const dims = Array.from({ length: rank + 1 }, (_, k) => (k === axis ? tc : k === rank ? B : 1));
+  const thrName = names.fresh(`${out}__thresholds`);
+  addInit(thrName, initializer(thrName, { dataType: 1, shape: dims, data: thr.data }));
+  const nodes: Node[] = [];
+  const xu = tmp('unsqueezed');
+  if (opset >= 13) {
+    const axesName = names.fresh(`${out}__axes`);
+    addInit(axesName, initializer(axesName, { dataType: 7, shape: [1], data: Float64Array.of(rank) }));
+    nodes.push(mk('Unsqueeze', [ins[0], axesName], xu, 'unsqueeze'));
+  } else nodes.push(mk('Unsqueeze', [ins[0]], xu, 'unsqueeze', [attrInts('axes', [rank])]));
+  const ge = tmp('reached');
+  nodes.push(mk('GreaterOrEqual', [xu, thrName], ge, 'ge'));
+  const asFloat = tmp('reached_f');
+  nodes.push(mk('Cast', [ge], asFloat, 'cast', [attrI('to', 1)]));
+  const scale = a.float('out_scale');
+  const bias = a.float('out_bias');
+  const count = scale === 1 && bias === 0 ? out : tmp('count');
+  if (opset >= 13) {
+    const axesName = names.fresh(`${out}__sum_axes`);
+    addInit(axesName, initializer(axesName, { dataType: 7, shape: [1], data: Float64Array.of(rank) }));
+    nodes.push(mk('ReduceSum', [asFloat, axesName], count, 'sum', [attrI('keepdims', 0)]));
+  } else nodes.push(mk('ReduceSum', [asFloat], count, 'sum', [attrInts('axes', [rank]), attrI('keepdims', 0)]));
+  let t = count;
+  if (scale !== 1) {
+    const scaled = bias === 0 ? out : tmp('scaled');
+    nodes.push(mk('Mul', [t, scalar(Math.fround(scale))], scaled, 'scale'));
+    t = scaled;
+  }
+  if (bias !== 0) nodes.push(mk('Add', [t, scalar(Math.fround(bias))], out, 'bias'));
+  return nodes;
 }

@@ -27,7 +27,7 @@ const load = (f: string) => decodeModel(new Uint8Array(fs.readFileSync(path.join
 
 const TFC = load('zoo_TFC_2W2A.onnx');
 const ESPCN = load('qonnx_espcn_subpixel_quant.onnx');
-/** a FINN model whose 54 MultiThresholds stay QONNX kernel steps: many engine steps to cancel between */
+/** a FINN model with 54 MultiThresholds: run with every QONNX op a kernel step, ~100 engine steps to cancel between */
 const METAFI = load('finnplus_metafi_step_qonnx_to_finn.onnx');
 
 /** Deterministic input in [0, 1) (a small LCG written here, not the project's PRNG). */
@@ -228,7 +228,7 @@ describe('RunStore: cancel and cache', () => {
   });
 
   it('cancelling in the middle (after the first step reports progress) stops before the end', async () => {
-    const store = new RunStore(ORT);
+    const store = new RunStore(ORT, 2, { lowerQuantizers: false });
     const seen: [number, number][] = [];
     let cancel = false;
     const signal = { get aborted() { return cancel; } };
@@ -264,7 +264,7 @@ describe('RunStore: cancel and cache', () => {
   });
 
   it('progress reaches done === total on a full run', async () => {
-    const store = new RunStore(ORT);
+    const store = new RunStore(ORT, 2, { lowerQuantizers: false });
     const seen: [number, number][] = [];
     await store.run(METAFI, 7, metafiInput(1), false, { onProgress: (d, t) => seen.push([d, t]) });
     expect(seen.length).toBeGreaterThan(1);

@@ -9,7 +9,7 @@ import { attrMap } from '../analysis/shapeInference.js';
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Model, Tensor } from '../ir/types.js';
 import { broadcastTo } from '../qonnx/ops/broadcast.js';
-import { Engine, type OrtApi, type RunOptions } from './engine.js';
+import { Engine, type EngineOptions, type OrtApi, type RunOptions } from './engine.js';
 import { asFloat32, type RuntimeTensor } from './runtimeTensor.js';
 
 export interface TensorSummary {
@@ -32,7 +32,7 @@ export interface RunSummary {
   tensors: TensorSummary[];
   sessions: number;
   kernelSteps: number;
-  /** quantizers run as standard ops inside the sessions (lowerQuantizers.ts) */
+  /** QONNX nodes (quantizers, MultiThreshold) run as standard ops inside the sessions (lowerQuantizers.ts) */
   lowered: number;
 }
 
@@ -127,13 +127,15 @@ export class RunStore {
   constructor(
     private readonly ort: OrtApi,
     private readonly keepRuns = 2,
+    /** options for every engine this store builds (e.g. lowerQuantizers: false, every QONNX op a kernel step) */
+    private readonly engineOptions: Pick<EngineOptions, 'lowerQuantizers'> = {},
   ) {}
 
   engineFor(model: Model, bypass: boolean, externalData?: ReadonlyMap<Tensor, Uint8Array>): Engine {
     let m = this.engines.get(model);
     if (!m) this.engines.set(model, (m = new Map()));
     let e = m.get(bypass);
-    if (!e) m.set(bypass, (e = new Engine(model, this.ort, { bypassQuantizers: bypass, externalData })));
+    if (!e) m.set(bypass, (e = new Engine(model, this.ort, { ...this.engineOptions, bypassQuantizers: bypass, externalData })));
     return e;
   }
 
