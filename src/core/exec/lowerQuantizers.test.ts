@@ -26,6 +26,24 @@ const fTensor = (name: string, dims: number[], values: number[]): Tensor => ({
   rawData: new Uint8Array(Float32Array.from(values).buffer),
 });
 
+/** A model of one QONNX node reading graph input 'x' (float32, static shape) and initializers. */
+function oneNodeModel(opset: number, node: Node, initializer: Tensor[], xShape: number[]): Model {
+  return {
+    irVersion: int64From(7),
+    opsetImport: [
+      { domain: '', version: int64From(opset) },
+      { domain: 'qonnx.custom_op.general', version: int64From(1) },
+    ],
+    graph: {
+      name: 'g',
+      node: [node],
+      initializer,
+      input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: xShape.map((d) => ({ dimValue: int64From(d) })) } } } }],
+      output: [{ name: 'y' }],
+    },
+  };
+}
+
 interface QuantCase {
   opset: number;
   signed: 0 | 1;
@@ -45,20 +63,7 @@ function quantModel(c: QuantCase, xShape: number[]): Model {
     output: ['y'],
     attribute: [intAttr('signed', c.signed), intAttr('narrow', c.narrow), strAttr('rounding_mode', c.mode)],
   };
-  return {
-    irVersion: int64From(7),
-    opsetImport: [
-      { domain: '', version: int64From(c.opset) },
-      { domain: 'qonnx.custom_op.general', version: int64From(1) },
-    ],
-    graph: {
-      name: 'g',
-      node: [n],
-      initializer: [fTensor('s', c.scale.dims, c.scale.values), fTensor('z', c.zeropt.dims, c.zeropt.values), fTensor('b', [], [c.bits])],
-      input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: xShape.map((d) => ({ dimValue: int64From(d) })) } } } }],
-      output: [{ name: 'y' }],
-    },
-  };
+  return oneNodeModel(c.opset, n, [fTensor('s', c.scale.dims, c.scale.values), fTensor('z', c.zeropt.dims, c.zeropt.values), fTensor('b', [], [c.bits])], xShape);
 }
 
 /** Values around every half from -2^(b+1) to 2^(b+1) (scaled), the limits, huge values, ±Inf. */
@@ -230,20 +235,7 @@ describe('what stays a kernel step', () => {
 describe('BipolarQuant rewritten into standard ops equals the kernel', () => {
   for (const opset of [9, 11, 12, 13])
     it(`opset ${opset}: sign with zero counted positive and NaN negative`, async () => {
-      const m: Model = {
-        irVersion: int64From(7),
-        opsetImport: [
-          { domain: '', version: int64From(opset) },
-          { domain: 'qonnx.custom_op.general', version: int64From(1) },
-        ],
-        graph: {
-          name: 'g',
-          node: [{ opType: 'BipolarQuant', domain: 'qonnx.custom_op.general', name: 'bq', input: ['x', 's'], output: ['y'] }],
-          initializer: [fTensor('s', [1, 3], [0.5, 2, -1])],
-          input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: int64From(4) }, { dimValue: int64From(3) }] } } } }],
-          output: [{ name: 'y' }],
-        },
-      };
+      const m = oneNodeModel(opset, { opType: 'BipolarQuant', domain: 'qonnx.custom_op.general', name: 'bq', input: ['x', 's'], output: ['y'] }, [fTensor('s', [1, 3], [0.5, 2, -1])], [4, 3]);
       const x = Float32Array.of(0, -0, NaN, 1e-45, -1e-45, Infinity, -Infinity, 2.5, -2.5, 0.1, -7, 3);
       const e = new Engine(m, ORT);
       const r = await e.run(new Map([['x', { dataType: 1, shape: [4, 3], data: x }]]));
@@ -265,20 +257,7 @@ describe('MultiThreshold rewritten into standard ops equals the kernel', () => {
     const attribute: Attribute[] = [strAttr('out_dtype', 'UINT4'), strAttr('data_layout', layout)];
     if (scale !== 1) attribute.push({ name: 'out_scale', type: 1, f: scale });
     if (bias !== 0) attribute.push({ name: 'out_bias', type: 1, f: bias });
-    return {
-      irVersion: int64From(7),
-      opsetImport: [
-        { domain: '', version: int64From(opset) },
-        { domain: 'qonnx.custom_op.general', version: int64From(1) },
-      ],
-      graph: {
-        name: 'g',
-        node: [{ opType: 'MultiThreshold', domain: 'qonnx.custom_op.general', name: 'mt', input: ['x', 't'], output: ['y'], attribute }],
-        initializer: [fTensor('t', thr.dims, thr.values)],
-        input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: xShape.map((d) => ({ dimValue: int64From(d) })) } } } }],
-        output: [{ name: 'y' }],
-      },
-    };
+    return oneNodeModel(opset, { opType: 'MultiThreshold', domain: 'qonnx.custom_op.general', name: 'mt', input: ['x', 't'], output: ['y'], attribute }, [fTensor('t', thr.dims, thr.values)], xShape);
   }
   // values exactly on thresholds (they count), next to them, far outside, ±Inf, NaN (never counts)
   const thresholdsFor = (C: number, B: number) => Array.from({ length: C * B }, (_, k) => f32(((k % B) - B / 2) * 0.5 + Math.floor(k / B) * 0.125));
