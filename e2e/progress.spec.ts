@@ -68,3 +68,14 @@ test('a transformation shows its progress and can be cancelled; the model is unc
   await expect(dialog.getByTestId('diff')).toHaveCount(0);
   await expect(page.getByTestId('node-count')).toHaveText(NODES.toLocaleString('en-US'));
 });
+
+test('a new layout of the 20,000-node graph (grouping off) says it is being computed while the old one stays', async ({ page }) => {
+  await page.goto('/');
+  await openHuge(page);
+  await page.getByTestId('graph').click({ position: { x: 400, y: 300 } });
+  await page.keyboard.press('g');
+  const busy = page.getByTestId('layout-busy');
+  await expect(busy).toBeVisible();
+  await expect(busy).toContainText(/Laying out [\d,]+ boxes/);
+  await expect(busy).toHaveCount(0, { timeout: 60_000 });
+});

@@ -102,6 +102,8 @@ export interface AppState {
   /** one box per layer (on by default for graphs of more than GROUP_BY_DEFAULT nodes) */
   groupLayers: boolean;
   layout: LayoutState | null;
+  /** a new layout is being computed (the current one stays on screen until it arrives) */
+  layoutBusy: { nodes: number } | null;
   loading: Loading | null;
   notice: Notice | null;
   searchOpen: boolean;
@@ -133,6 +135,7 @@ export interface AppState {
   setShowConstants(v: boolean): void;
   setGroupLayers(v: boolean): void;
   setLayout(l: LayoutState | null): void;
+  setLayoutBusy(b: { nodes: number } | null): void;
   setLoading(l: Loading | null): void;
   notify(n: Notice | null): void;
   fail(e: unknown): void;
@@ -189,13 +192,14 @@ export const useApp = create<AppState>((set, get) => ({
   showConstants: false,
   groupLayers: false,
   layout: null,
+  layoutBusy: null,
   loading: null,
   notice: null,
   searchOpen: false,
   sidebarTab: 'model',
   focusRequest: null,
 
-  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, groupLayers: doc.summary.node_count > GROUP_BY_DEFAULT, cost: null, costError: null, run: null, baselineCost: null, costCancelled: false }),
+  setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, groupLayers: doc.summary.node_count > GROUP_BY_DEFAULT, cost: null, costError: null, run: null, baselineCost: null, costCancelled: false, layoutBusy: null }),
   setCost: (cost, costError = null) => set({ cost, costError }),
   setDiscountSparsity: (discountSparsity) => set({ discountSparsity }),
   setCostPanelOpen: (costPanelOpen) => set(costPanelOpen ? { costPanelOpen, runPanelOpen: false, quantPanelOpen: false } : { costPanelOpen }),
@@ -238,6 +242,7 @@ export const useApp = create<AppState>((set, get) => ({
   focus: (id) => set({ focusRequest: { id, seq: ++focusSeq } }),
   setShowConstants: (showConstants) => set({ showConstants }),
   setGroupLayers: (groupLayers) => set({ groupLayers }),
+  setLayoutBusy: (layoutBusy) => set({ layoutBusy }),
   setLayout: (layout) => set({ layout }),
   setLoading: (loading) => set({ loading }),
   notify: (notice) => set({ notice }),

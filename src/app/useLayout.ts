@@ -38,6 +38,7 @@ export function useLayoutSync(): void {
           useApp.getState().setLayout({ ...prev, key, vg });
           return;
         }
+        useApp.getState().setLayoutBusy({ nodes: vg.nodes.length });
         const r = unwrap(await modelWorker().layout(vg));
         if (cancelled) return;
         const pos = new Map<string, { x: number; y: number }>();
@@ -45,6 +46,8 @@ export function useLayoutSync(): void {
         useApp.getState().setLayout({ key, vg, pos, routes: new Map(r.routes), width: r.width, height: r.height, ms: r.ms });
       } catch (e) {
         if (!cancelled) useApp.getState().fail(e);
+      } finally {
+        if (!cancelled) useApp.getState().setLayoutBusy(null);
       }
     })();
     return () => {

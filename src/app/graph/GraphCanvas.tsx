@@ -61,6 +61,7 @@ function currentOutputs(nodeIndex: number): string | undefined {
 
 function Inner() {
   const layout = useApp((s) => s.layout);
+  const layoutBusy = useApp((s) => s.layoutBusy);
   const overlayMode = useApp((s) => s.overlay);
   const showConstants = useApp((s) => s.showConstants);
   const grouped = useApp((s) => s.groupLayers);
@@ -295,6 +296,11 @@ function Inner() {
             <span>{overlay.low}</span>
             <span>{overlay.high}</span>
           </div>
+        </div>
+      )}
+      {layoutBusy && (
+        <div className="graph-busy" role="status" data-testid="layout-busy">
+          Laying out {layoutBusy.nodes.toLocaleString('en-US')} boxes…
         </div>
       )}
       <div className="graph-controls">
