@@ -405,7 +405,7 @@ export function execReport(rows: ExecRow[], runs: number, browser?: ExecBrowserR
       out.push('');
       out.push('### In Chromium: per inference, 1 and 2 threads');
       out.push('');
-      out.push(`${browser.chromium}, the bench page (bench/execPage) on its main thread, one fresh page per model and thread count; seeded random inputs (seed 1), 3 warm-up calls, then ${Math.max(runs, 9)} rounds in turns as in Node (median over all single calls)${timer !== undefined ? `; timer resolution ${timer < 0.01 ? `${(timer * 1000).toFixed(0)} µs` : ms(timer)}` : ''}.`);
+      out.push(`${browser.chromium}, the bench page (bench/execPage) on its main thread, one fresh page per model and thread count; seeded random inputs (seed 1), 3 warm-up calls, then ${Math.max(runs, 9)} rounds in turns as in Node (a sample is the mean of enough consecutive calls to last 50 timer steps; median over all samples)${timer !== undefined ? `; timer resolution ${timer < 0.01 ? `${(timer * 1000).toFixed(0)} µs` : ms(timer)}` : ''}.`);
       out.push('');
       const workers = PAGE_THREADS.map((n) => [n, [...new Set(browser.page.filter((r) => r.threads === n && r.result).map((r) => r.result!.workers))]] as const).filter(([, w]) => w.length);
       if (browser.pageError) out.push(`The bench page failed: ${browser.pageError}`);

@@ -61,25 +61,30 @@ export async function plainOrt(ort: OrtApi, model: Model, feeds: Map<string, Run
 /**
  * Per-call times of several functions after warm-up, sampled in turns (one batch of each per round) so
  * that a slow spell of the machine affects all of them alike: the ratios between them are what the
- * tables report. A call under ~10 ms is repeated (enough calls to fill ~10 ms) and each call is one
- * sample: the median over many single calls is what a 0.05 ms inference costs, where a batch mean would
- * carry every garbage-collection pause of the batch.
+ * tables report. A call under ~10 ms is repeated (enough calls to fill ~10 ms). By default each call is
+ * one sample: the median over many single calls is what a 0.05 ms inference costs, where a long batch's
+ * mean would carry every garbage-collection pause of the batch. Where the timer is coarse (5 µs in a
+ * cross-origin isolated page, 4-8 times a 20 µs inference's step), `minSampleMs` makes a sample the
+ * mean of just enough consecutive calls to last that long.
  */
-export async function interleaved(rounds: number, warmup: number, fs: (() => Promise<unknown>)[]): Promise<number[][]> {
+export async function interleaved(rounds: number, warmup: number, fs: (() => Promise<unknown>)[], minSampleMs = 0): Promise<number[][]> {
   const reps: number[] = [];
+  const per: number[] = [];
   for (const f of fs) {
     for (let i = 0; i < warmup; i++) await f();
     const t0 = performance.now();
-    await f();
-    reps.push(batchSize(performance.now() - t0));
+    for (let i = 0; i < 5; i++) await f();
+    const one = (performance.now() - t0) / 5;
+    reps.push(batchSize(one));
+    per.push(Math.max(1, Math.ceil(minSampleMs / Math.max(one, 1e-3))));
   }
   const out: number[][] = fs.map(() => []);
   for (let i = 0; i < rounds; i++)
     for (const [j, f] of fs.entries())
-      for (let r = 0; r < reps[j]; r++) {
+      for (let r = 0; r < reps[j]; r += per[j]) {
         const t = performance.now();
-        await f();
-        out[j].push(performance.now() - t);
+        for (let k = 0; k < per[j]; k++) await f();
+        out[j].push((performance.now() - t) / per[j]);
       }
   return out;
 }

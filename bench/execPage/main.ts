@@ -86,7 +86,8 @@ function setupPage(): void {
     const plain = left.length ? undefined : await plainOrt(api, twin.model, feeds);
     const calls: (() => Promise<unknown>)[] = [() => engine.run(feeds), () => twin.run(feeds)];
     if (plain) calls.push(plain.run);
-    const [quant, twinEngine, twinOrt] = await interleaved(rounds, 3, calls);
+    // a sample lasts at least 50 timer steps (0.25 ms at 5 µs): TFC's 20 µs calls are timed in groups
+    const [quant, twinEngine, twinOrt] = await interleaved(rounds, 3, calls, 50 * timerResolution());
     const st = engine.stats();
     await plain?.release();
     await engine.release();
