@@ -203,6 +203,9 @@ test('transform dialog: preview and apply cleanup (names become <OpType>_<k>), u
 
   await blur(page);
   await page.keyboard.press('Control+z');
+  // cleanup renamed every node and tensor, so nothing identifies 'MatMul_3' in the opened version:
+  // the panel closes instead of showing whichever node had that index
+  await expect(page.getByTestId('node-name')).toHaveCount(0);
   await page.getByTestId('sidebar').getByRole('button', { name: 'Model', exact: true }).click();
   await expect(page.getByTestId('node-count')).toHaveText(String(TFC_NODES));
   await selectBySearch(page, 'MatMul_56');
@@ -315,6 +318,8 @@ test('sidebar edits: input shape, metadata, expose and rename a tensor, attribut
   // delete BatchNormalization_21 (bridged: Quant_25 reads MatMul_20's output)
   await selectBySearch(page, 'BatchNormalization_21');
   await page.getByTestId('delete-node').click();
+  // the deleted node's panel closes (it used to show whichever node took its index)
+  await expect(page.getByTestId('node-name')).toHaveCount(0);
   await modelTab();
   await expect(page.getByTestId('node-count')).toHaveText(String(TFC_NODES - 1));
   // a node with two computed inputs is refused with the reason

@@ -10,6 +10,7 @@ import type { GraphProblem } from '../core/ir/validate.js';
 import { validateModel } from '../core/ir/validate.js';
 import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
+import { correspondingNode, hasTensor } from '../core/ir/correspond.js';
 import { externalRef, isExternal } from '../core/onnx/tensorData.js';
 import type { ViewGraph } from '../core/view/viewGraph.js';
 import type { CostReport } from '../core/analysis/inferenceCost.js';
@@ -225,7 +226,7 @@ export const useApp = create<AppState>((set, get) => ({
   commit: (model, label) => {
     const doc = get().doc;
     if (!doc) return;
-    set({ doc: { ...doc, history: pushVersion(doc.history, model, label), problems: validateModel(model), summary: summarizeModel(model) } });
+    set({ doc: { ...doc, history: pushVersion(doc.history, model, label), problems: validateModel(model), summary: summarizeModel(model) }, ...carrySelection(get(), current(doc.history).value, model) });
   },
   undo: () => moveHistory(get, set, undo),
   redo: () => moveHistory(get, set, redo),
@@ -268,7 +269,16 @@ function moveHistory(get: () => AppState, set: (p: Partial<AppState>) => void, f
   const history = fn(doc.history);
   if (history === doc.history) return;
   const model = current(history).value;
-  set({ doc: { ...doc, history, problems: validateModel(model), summary: summarizeModel(model) } });
+  set({ doc: { ...doc, history, problems: validateModel(model), summary: summarizeModel(model) }, ...carrySelection(get(), current(doc.history).value, model) });
+}
+
+/** The selection in the new version: the same node or tensor, or nothing when it is gone. */
+function carrySelection(st: AppState, from: Model, to: Model): Pick<AppState, 'selection' | 'sidebarTab'> | Record<string, never> {
+  const sel = st.selection;
+  if (!sel) return {};
+  const next: Selection = sel.kind === 'node' ? ((i) => (i === undefined ? null : { kind: 'node', index: i }))(correspondingNode(from, sel.index, to)) : hasTensor(to, sel.name) ? sel : null;
+  if (next && sel.kind === 'node' && next.kind === 'node' && next.index === sel.index) return {};
+  return { selection: next, sidebarTab: next ? st.sidebarTab : 'model' };
 }
 
 export { canRedo, canUndo, current };
