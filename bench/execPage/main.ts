@@ -75,11 +75,12 @@ function setupPage(): void {
     if (!res.ok) throw new Error(`${modelUrl}: HTTP ${res.status}`);
     const model = decodeModel(new Uint8Array(await res.arrayBuffer()), { fileName: modelUrl.split('/').pop() });
     const feeds = feedsFor(model, 1);
-    const engine = new Engine(model, api);
+    const opt = (new URLSearchParams(location.search).get('opt') ?? undefined) as 'disabled' | 'all' | undefined;
+    const engine = new Engine(model, api, { graphOptimization: opt });
     const t = performance.now();
     await engine.prepare();
     const prepareMs = performance.now() - t;
-    const twin = new Engine(model, api, { bypassQuantizers: true });
+    const twin = new Engine(model, api, { bypassQuantizers: true, graphOptimization: opt });
     await twin.prepare();
     const left = customOpsLeft(twin.model);
     const twinOrtNote = left.length ? `the float twin keeps ${left.length} custom op${left.length > 1 ? 's' : ''} (${[...new Set(left)].join(', ')})` : undefined;
