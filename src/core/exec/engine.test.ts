@@ -16,7 +16,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModel } from '../analysis/modelAnalysis.js';
@@ -33,16 +32,11 @@ import { Engine, ExecError, type OrtApi } from './engine.js';
 import { randomInput } from './inputs.js';
 import { RunStore } from './runs.js';
 import type { RuntimeTensor } from './runtimeTensor.js';
+import { SHARED_MODELS as MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
-function sharedModelsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return path.resolve(dir, '../shared/models');
-}
-const MODELS = sharedModelsDir();
 const readBytes = (f: string) => new Uint8Array(fs.readFileSync(path.join(MODELS, f)));
 const load = (f: string) => decodeModel(readBytes(f), { fileName: f });
 const f32 = Math.fround;

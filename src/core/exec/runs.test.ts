@@ -4,7 +4,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { int64ToNumber, type Model, type Node } from '../ir/types.js';
@@ -13,16 +12,11 @@ import { tensorValues, toNumbers } from '../onnx/tensorData.js';
 import type { OrtApi } from './engine.js';
 import { compareTensors, RunStore } from './runs.js';
 import type { RuntimeTensor } from './runtimeTensor.js';
+import { SHARED_MODELS as MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
-function sharedModelsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return path.resolve(dir, '../shared/models');
-}
-const MODELS = sharedModelsDir();
 const load = (f: string) => decodeModel(new Uint8Array(fs.readFileSync(path.join(MODELS, f))), { fileName: f });
 
 const TFC = load('zoo_TFC_2W2A.onnx');

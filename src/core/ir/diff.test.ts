@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
 import { applyTransform } from '../passes/apply.js';
@@ -13,11 +12,10 @@ import { diffIsEmpty, diffModels, editedNodes, sameBytes } from './diff.js';
 import { deleteNode, exposeAsOutput, renameNode, renameTensor, setAttribute } from './edit.js';
 import { setQuantizer } from './quantEdit.js';
 import { int64From, type Model, type Node } from './types.js';
+import { SHARED_MODELS } from '../testing/paths.js';
 
 function sharedModel(name: string): Model {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return decodeModel(new Uint8Array(fs.readFileSync(path.resolve(dir, '../shared/models', name))), { fileName: name });
+  return decodeModel(new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, name))), { fileName: name });
 }
 
 const TFC = sharedModel('zoo_TFC_2W2A.onnx');

@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { inferShapes } from '../analysis/shapeInference.js';
@@ -21,14 +20,13 @@ import { applyDelta, makeDelta } from './modelDelta.js';
 import { listQuantizers, setQuantizer } from './quantEdit.js';
 import { int64From, int64ToNumber, type Model, type Node } from './types.js';
 import { validateModel } from './validate.js';
+import { SHARED_MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
 function sharedBytes(name: string): Uint8Array {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return new Uint8Array(fs.readFileSync(path.resolve(dir, '../shared/models', name)));
+  return new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, name)));
 }
 const sharedModel = (name: string): Model => decodeModel(sharedBytes(name), { fileName: name });
 

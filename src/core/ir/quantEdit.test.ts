@@ -13,7 +13,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { inferenceCost } from '../analysis/inferenceCost.js';
@@ -25,14 +24,13 @@ import { exposeAsOutput, setInputShape } from './edit.js';
 import { indexGraph } from './graphIndex.js';
 import { findQuantizer, layerQuantizers, listQuantizers, quantizerInfo, setQuantizer, withAllQuantBits, type QuantizerChange } from './quantEdit.js';
 import { int64From, type Model, type Node, type Tensor } from './types.js';
+import { SHARED_MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
 function sharedModel(name: string): Model {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  const file = path.resolve(dir, '../shared/models', name);
+  const file = path.join(SHARED_MODELS, name);
   return decodeModel(new Uint8Array(fs.readFileSync(file)), { fileName: name });
 }
 

@@ -1,17 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../onnx/codec.js';
 import { walkModel } from '../testing/wireWalker.js';
 import { summarizeModel } from './summary.js';
+import { SHARED_MODELS as MODELS } from '../testing/paths.js';
 
-function sharedModelsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return path.resolve(dir, '../shared/models');
-}
-const MODELS = sharedModelsDir();
 const FILES = fs.readdirSync(MODELS).filter((f) => f.endsWith('.onnx')).sort();
 
 /** ONNX element type names by id, written out here rather than taken from the code under test. */

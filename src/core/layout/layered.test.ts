@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../onnx/codec.js';
 import { buildViewGraph } from '../view/viewGraph.js';
 import { layeredLayout, type LayoutInputEdge, type LayoutInputNode, type LayoutResult } from './layered.js';
+import { SHARED_MODELS } from '../testing/paths.js';
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -188,9 +188,7 @@ describe('layeredLayout', () => {
   });
 
   it.each(['zoo_TFC_2W2A.onnx', 'finnplus_metafi_step_qonnx_to_finn.onnx'])('lays out the view graph of %s', (f) => {
-    let dir = path.dirname(fileURLToPath(import.meta.url));
-    while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-    const bytes = new Uint8Array(fs.readFileSync(path.resolve(dir, '../shared/models', f)));
+    const bytes = new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, f)));
     for (const showConstants of [false, true]) {
       const vg = buildViewGraph(decodeModel(bytes), { showConstants });
       const r = layeredLayout(vg.nodes, vg.edges);

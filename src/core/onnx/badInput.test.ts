@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../cli/main.js';
 import { isModelError, ModelError } from '../errors.js';
@@ -10,13 +9,8 @@ import { int64From } from '../ir/types.js';
 import { validateModel } from '../ir/validate.js';
 import { encodeLenField, encodeTag, encodeVarint } from '../testing/wireWalker.js';
 import { decodeModel, encodeModel } from './codec.js';
+import { SHARED_MODELS as MODELS } from '../testing/paths.js';
 
-function sharedModelsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return path.resolve(dir, '../shared/models');
-}
-const MODELS = sharedModelsDir();
 
 /** Decode and return the ModelError it throws (fails the test on success or on another error type). */
 function decodeError(bytes: Uint8Array, fileName?: string): ModelError {

@@ -1,24 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { setAttribute } from '../ir/edit.js';
 import { int64From, int64ToNumber, type Model } from '../ir/types.js';
 import { encodeLenField, encodeTag, encodeVarint, readFields, walkModel, type WalkedGraph } from '../testing/wireWalker.js';
 import { decodeModel, encodeModel } from './codec.js';
+import { SHARED_MODELS as MODELS } from '../testing/paths.js';
 
-/** ../shared/models next to the repository root (the directory holding package.json). */
-function sharedModelsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('repository root not found');
-    dir = up;
-  }
-  return path.resolve(dir, '../shared/models');
-}
 
-const MODELS = sharedModelsDir();
 const FILES = fs.readdirSync(MODELS).filter((f) => f.endsWith('.onnx')).sort();
 const load = (f: string) => new Uint8Array(fs.readFileSync(path.join(MODELS, f)));
 

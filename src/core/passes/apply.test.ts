@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { Engine, type OrtApi } from '../exec/engine.js';
@@ -15,14 +14,13 @@ import { listQuantizers } from '../ir/quantEdit.js';
 import { decodeModel } from '../onnx/codec.js';
 import { applyTransform, parsePassSpec } from './apply.js';
 import { findTransform, resolveParams, transforms } from './registry.js';
+import { SHARED_MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
 function sharedModel(name: string): Model {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return decodeModel(new Uint8Array(fs.readFileSync(path.resolve(dir, '../shared/models', name))), { fileName: name });
+  return decodeModel(new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, name))), { fileName: name });
 }
 
 const TFC = sharedModel('zoo_TFC_2W2A.onnx');

@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { expect } from 'vitest';
 import { analyzeModel } from '../analysis/modelAnalysis.js';
@@ -17,20 +16,15 @@ import { indexGraph } from '../ir/graphIndex.js';
 import type { Model } from '../ir/types.js';
 import { validateModel } from '../ir/validate.js';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
+import { SHARED_MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 // onnxruntime warns about every initializer that older exporters also list as a graph input
 ort.env.logLevel = 'error';
 export const ORT = ort as unknown as OrtApi;
 
-function sharedModelsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return path.resolve(dir, '../shared/models');
-}
-
 export function loadShared(file: string): Model {
-  return decodeModel(new Uint8Array(fs.readFileSync(path.join(sharedModelsDir(), file))), { fileName: file });
+  return decodeModel(new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, file))), { fileName: file });
 }
 
 /** Seeded random values for every graph input that is not an initializer (symbolic dims = 1). */

@@ -8,7 +8,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../onnx/codec.js';
 import { tensorValues, toNumbers } from '../onnx/tensorData.js';
@@ -18,18 +17,9 @@ import type { AttrValue, F32Tensor } from './opTypes.js';
 import { FloatQuantOp } from './ops/floatQuant.js';
 import { resolveCustomOp } from './registry.js';
 import { readNpy } from '../io/npyRead.js';
+import { SHARED_MODELS as MODELS } from '../testing/paths.js';
 
-function sharedModelsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('repository root not found');
-    dir = up;
-  }
-  return path.resolve(dir, '../shared/models');
-}
 
-const MODELS = sharedModelsDir();
 const read = (f: string) => new Uint8Array(fs.readFileSync(path.join(MODELS, f)));
 const f32 = Math.fround;
 

@@ -1,15 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../onnx/codec.js';
 import { walkModel, type WalkedGraph } from '../testing/wireWalker.js';
 import { buildViewGraph, type ViewGraph } from './viewGraph.js';
+import { SHARED_MODELS } from '../testing/paths.js';
 
 function load(f: string): Uint8Array {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return new Uint8Array(fs.readFileSync(path.resolve(dir, '../shared/models', f)));
+  return new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, f)));
 }
 
 const QUANTIZERS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'FloatQuant', 'Trunc']);
