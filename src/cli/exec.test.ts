@@ -64,7 +64,7 @@ describe('cli exec', () => {
     expect(typeof doc.prepare_ms).toBe('number');
     expect(doc.onnxruntime_sessions).toBe(1);
     expect(doc.qonnx_kernel_steps).toBe(1);
-    expect(doc.quantizers_as_standard_ops).toBe(0); // FloatQuant stays a kernel
+    expect(doc.qonnx_ops_as_standard_ops).toBe(0); // FloatQuant stays a kernel
     expect(doc.float_twin).toBe(false);
     expect(fs.readdirSync(out)).toEqual([`${FP8_OUTPUT}.npy`]);
     const got = readF32Npy(file), want = readF32Npy(FP8_OUT);

@@ -80,7 +80,7 @@ export const execCommand: CliCommand = {
       written.push({ name, shape: v.shape, file });
     }
     const st = engine.stats();
-    io.out(JSON.stringify({ outputs: written.filter((w) => r.outputNames.includes(w.name)), tensors_written: written.length, prepare_ms: Math.round(prepareMs * 10) / 10, run_ms: Math.round(r.ms * 10) / 10, onnxruntime_sessions: st.sessions, quantizers_as_standard_ops: st.lowered, qonnx_kernel_steps: st.kernelSteps, float_twin: bypass }, null, 2) + '\n');
+    io.out(JSON.stringify({ outputs: written.filter((w) => r.outputNames.includes(w.name)), tensors_written: written.length, prepare_ms: Math.round(prepareMs * 10) / 10, run_ms: Math.round(r.ms * 10) / 10, onnxruntime_sessions: st.sessions, qonnx_ops_as_standard_ops: st.lowered, qonnx_kernel_steps: st.kernelSteps, float_twin: bypass }, null, 2) + '\n');
     await engine.release();
     return 0;
   },

@@ -31,6 +31,7 @@
 import { attrMap, inferShapes, type InferredTensor } from '../analysis/shapeInference.js';
 import { fromTensor } from './constTensor.js';
 import { indexGraph } from '../ir/graphIndex.js';
+import type { Dim } from '../ir/tensorInfo.js';
 import type { Model, Node, Tensor } from '../ir/types.js';
 import { isExternal } from '../onnx/tensorData.js';
 import { attrF, attrI, attrInts, f32Const, initializer, makeNode, NameSource } from '../passes/rewrite.js';
@@ -173,16 +174,7 @@ export function lowerQuantizers(model: Model): Lowering {
       replacements.set(i, nodes);
       lowered.push(base);
     } else if (def.opType === 'MultiThreshold') {
-      const shape = info(ins[0])?.shape ?? undefined;
-      const layoutLast = (() => {
-        try {
-          return isChannelsLast(resolveAttrs('MultiThreshold', MULTI_THRESHOLD_ATTRS, attrMap(n)).str('data_layout'));
-        } catch {
-          return false;
-        }
-      })();
-      const cdim = shape ? shape[layoutLast ? shape.length - 1 : 1] : undefined;
-      const nodes = lowerMultiThreshold(n, ins, out, opset, shape?.length, typeof cdim === 'number' ? cdim : undefined, idx.initializer.get(ins[1] ?? ''), tmp, mk, scalar, (name, t) => {
+      const nodes = lowerMultiThreshold(n, ins, out, opset, info(ins[0])?.shape ?? undefined, idx.initializer.get(ins[1] ?? ''), tmp, mk, scalar, (name, t) => {
         newInits.push(t);
         internal.add(name);
       }, names);
@@ -224,8 +216,7 @@ function lowerMultiThreshold(
   ins: string[],
   out: string,
   opset: number,
-  rank: number | undefined,
-  channels: number | undefined,
+  shape: readonly Dim[] | undefined,
   thresholdsInit: Tensor | undefined,
   tmp: (suffix: string) => string,
   mk: MakeNode,
@@ -233,6 +224,7 @@ function lowerMultiThreshold(
   addInit: (name: string, t: Tensor) => void,
   names: NameSource,
 ): Node[] | undefined {
+  const rank = shape?.length;
   if (opset < 12 || rank === undefined || rank < 1) return undefined;
   const thr = readConst(thresholdsInit);
   if (!thr || thr.shape.length !== 2) return undefined;
@@ -246,7 +238,7 @@ function lowerMultiThreshold(
   if (axis >= rank) return undefined;
   const [tc, B] = thr.shape;
   // per-channel thresholds need a known channel count that matches (else the kernel's message)
-  if (tc !== 1 && channels !== tc) return undefined;
+  if (tc !== 1 && shape![axis] !== tc) return undefined;
   // thresholds as [1, .., tc (at the channel axis), .., 1, B], broadcast against x unsqueezed at the end
   const dims = Array.from({ length: rank + 1 }, (_, k) => (k === axis ? tc : k === rank ? B : 1));
   const thrName = names.fresh(`${out}__thresholds`);
