@@ -1,5 +1,5 @@
 /**
- * What the benchmark measures: every model in ../shared/models plus the synthetic 100 MB CNN and the
+ * What the benchmark measures: every model in testdata/models plus the synthetic 100 MB CNN and the
  * 20,000-node graph, each with the reference figures it is judged against. Later suites (browser
  * timings, cost, execution) read the same registry.
  */
@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, ensureCnn, ensureHugeGraph, type CachedFile } from './synthFiles.js';
 
-export const SHARED_MODELS_DIR = join(REPO_ROOT, '..', 'shared', 'models');
+export const SHARED_MODELS_DIR = join(REPO_ROOT, 'testdata', 'models');
 
 /** Targets from the issue, for the open path (read, parse, lay out, show), with Netron's time for the same model. */
 export interface Target {

@@ -2,7 +2,7 @@
  * npm run bench [-- options]
  *
  * Times the core open path (decode, validate, view graph, layout; and encode) in Node for every model
- * in ../shared/models and two synthetic ones (a 100 MB / 300-node CNN and a 20,000-node graph), each in
+ * in testdata/models and two synthetic ones (a 100 MB / 300-node CNN and a 20,000-node graph), each in
  * its own child process so peak memory is per model; then compares our layered layout with elkjs on the
  * largest graphs; then, when /usr/bin/chromium exists (or with --browser), times file-open to graph
  * drawn in headless Chromium for the models the issue quotes (bench/browser.ts), and pan/zoom frame

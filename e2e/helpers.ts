@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The shared real-world models (read-only, outside the repository). */
-export const MODELS_DIR = fileURLToPath(new URL('../../shared/models/', import.meta.url));
+export const MODELS_DIR = fileURLToPath(new URL('../testdata/models/', import.meta.url));
 
 export function modelBytes(name: string): Buffer {
   return readFileSync(MODELS_DIR + name);

@@ -10,7 +10,7 @@ import { run } from './main.js';
 import { repoRoot } from '../core/testing/paths.js';
 
 const ROOT = repoRoot();
-const MODELS = path.resolve(ROOT, '../shared/models');
+const MODELS = path.resolve(ROOT, 'testdata/models');
 const TFC = path.join(MODELS, 'zoo_TFC_2W2A.onnx');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qonnx-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

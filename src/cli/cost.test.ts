@@ -10,7 +10,7 @@ import { run } from './main.js';
 import { repoRoot } from '../core/testing/paths.js';
 
 const ROOT = repoRoot();
-const TFC = path.resolve(ROOT, '../shared/models/zoo_TFC_2W2A.onnx');
+const TFC = path.resolve(ROOT, 'testdata/models/zoo_TFC_2W2A.onnx');
 
 async function cli(...args: string[]) {
   let stdout = '';

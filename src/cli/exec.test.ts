@@ -14,7 +14,7 @@ import { run } from './main.js';
 import { repoRoot } from '../core/testing/paths.js';
 
 const ROOT = repoRoot();
-const MODELS = path.resolve(ROOT, '../shared/models');
+const MODELS = path.resolve(ROOT, 'testdata/models');
 const FP8 = path.join(MODELS, 'qonnx_act_weight_fp8.onnx');
 const FP8_IN = path.join(MODELS, 'qonnx_act_weight_fp8.input.npy');
 const FP8_OUT = path.join(MODELS, 'qonnx_act_weight_fp8.output.npy');

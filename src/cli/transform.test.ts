@@ -14,7 +14,7 @@ import { run } from './main.js';
 import { repoRoot } from '../core/testing/paths.js';
 
 const ROOT = repoRoot();
-const TFC = path.resolve(ROOT, '../shared/models/zoo_TFC_2W2A.onnx');
+const TFC = path.resolve(ROOT, 'testdata/models/zoo_TFC_2W2A.onnx');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'qonnx-transform-'));
 afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
 const out = (name: string) => path.join(TMP, name);

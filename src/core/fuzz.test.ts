@@ -1,5 +1,5 @@
 /**
- * Fuzz test: every real model in ../shared/models, mutated at random (bit flips, byte overwrites,
+ * Fuzz test: every real model in testdata/models, mutated at random (bit flips, byte overwrites,
  * truncation, inserted / deleted byte runs, duplicated chunks), goes through what opening a file runs.
  *
  * - decodeModel may only fail with a ModelError whose message is a readable sentence;
@@ -25,7 +25,7 @@ import { buildViewGraph } from './view/viewGraph.js';
 import { mulberry32 } from './testing/prng.js';
 import { fuzzTarget, mutate, type Mutated } from './testing/fuzzMutations.js';
 
-const MODELS_DIR = fileURLToPath(new URL('../../../shared/models/', import.meta.url));
+const MODELS_DIR = fileURLToPath(new URL('../../testdata/models/', import.meta.url));
 const TOTAL_CASES = Number(process.env.FUZZ_CASES) || 6000;
 const BASE_SEED = Number(process.env.FUZZ_SEED) || 0x5eed_0007;
 const MAX_CASE_MS = 1000;

@@ -288,7 +288,7 @@ describe('custom ops through their own rules', () => {
 // ---------------------------------------------------------------------------------------------------
 // Real files: re-derive the toolkit's annotations on computed tensors
 
-const MODELS = path.resolve(repoRoot(), '../shared/models');
+const MODELS = path.resolve(repoRoot(), 'testdata/models');
 const load = (f: string) => decodeModel(new Uint8Array(fs.readFileSync(path.join(MODELS, f))), { fileName: f });
 
 interface Comparison {

@@ -16,7 +16,7 @@ import { tensorValues, toNumbers } from '../onnx/tensorData.js';
 import { attrFloat, attrInt, attrInts, attrString, QONNX_DOMAIN } from '../testing/synth.js';
 import { costJson, inferenceCost, preprocessForCost, type CostOptions, type CostReport } from './inferenceCost.js';
 
-const MODELS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/models');
+const MODELS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../testdata/models');
 const load = (f: string): Model => decodeModel(new Uint8Array(fs.readFileSync(path.join(MODELS, f))));
 
 // ---------------------------------------------------------------------------------------------------
@@ -555,7 +555,7 @@ describe('shared parameters', () => {
   });
 });
 
-describe('every model in ../shared/models', () => {
+describe('every model in testdata/models', () => {
   const files = fs.readdirSync(MODELS).filter((f) => f.endsWith('.onnx')).sort();
 
   it('has the models this suite expects', () => {

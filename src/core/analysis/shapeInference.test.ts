@@ -1,7 +1,7 @@
 /**
  * Shape inference, op by op, on tiny hand-built models (every expected shape below is computed by hand
  * from the ONNX operator definitions, not read back from the engine), then on the real models in
- * ../shared/models, where the files' own value_info is the independent reference.
+ * testdata/models, where the files' own value_info is the independent reference.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -527,7 +527,7 @@ describe('unknown ops and declared value_info', () => {
 // ---------------------------------------------------------------------------------------------------
 // Real models
 
-const MODELS = path.resolve(repoRoot(), '../shared/models');
+const MODELS = path.resolve(repoRoot(), 'testdata/models');
 const modelFiles = fs.readdirSync(MODELS).filter((f) => f.endsWith('.onnx')).sort();
 const load = (f: string) => decodeModel(new Uint8Array(fs.readFileSync(path.join(MODELS, f))), { fileName: f });
 

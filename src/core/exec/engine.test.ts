@@ -1,5 +1,5 @@
 /**
- * The execution engine on the real models of ../shared/models.
+ * The execution engine on the real models of testdata/models.
  *
  * 1. The Brevitas FP8 export reproduces Brevitas' own output exactly.
  * 2. Every model without FINN hardware ops runs; the hardware ones fail with an ExecError naming op,
@@ -32,7 +32,7 @@ import { Engine, ExecError, type OrtApi } from './engine.js';
 import { randomInput } from './inputs.js';
 import { RunStore } from './runs.js';
 import type { RuntimeTensor } from './runtimeTensor.js';
-import { SHARED_MODELS as MODELS } from '../testing/paths.js';
+import { TEST_MODELS as MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
@@ -52,7 +52,7 @@ const HARDWARE: Record<string, { op: string; domain: string; node: string }> = {
 };
 
 /**
- * Every other model of ../shared/models, with what the reference comparison (a) does with it.
+ * Every other model of testdata/models, with what the reference comparison (a) does with it.
  * skipRef: FloatQuant has no standard-op equivalent here (it is covered by test 1 and by (b)).
  */
 const RUNNABLE: Record<string, { skipRef?: string }> = {
@@ -336,7 +336,7 @@ describe('1. FP8 model (Brevitas FloatQuant export) through the Engine', () => {
 });
 
 describe('2. which models run', () => {
-  it('the list of models is complete (every .onnx in ../shared/models is classified)', () => {
+  it('the list of models is complete (every .onnx in testdata/models is classified)', () => {
     const all = fs.readdirSync(MODELS).filter((f) => f.endsWith('.onnx')).sort();
     expect(all).toEqual([...Object.keys(HARDWARE), ...Object.keys(RUNNABLE)].sort());
   });

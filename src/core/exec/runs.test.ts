@@ -12,7 +12,7 @@ import { tensorValues, toNumbers } from '../onnx/tensorData.js';
 import type { OrtApi } from './engine.js';
 import { compareTensors, RunStore } from './runs.js';
 import type { RuntimeTensor } from './runtimeTensor.js';
-import { SHARED_MODELS as MODELS } from '../testing/paths.js';
+import { TEST_MODELS as MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;

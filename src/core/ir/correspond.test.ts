@@ -3,11 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../onnx/codec.js';
 import { applyTransform } from '../passes/apply.js';
-import { SHARED_MODELS } from '../testing/paths.js';
+import { TEST_MODELS } from '../testing/paths.js';
 import { correspondingNode, hasTensor } from './correspond.js';
 import { deleteNode, renameNode, renameTensor } from './edit.js';
 
-const tfc = decodeModel(new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, 'zoo_TFC_2W2A.onnx'))));
+const tfc = decodeModel(new Uint8Array(fs.readFileSync(path.join(TEST_MODELS, 'zoo_TFC_2W2A.onnx'))));
 const nodes = tfc.graph!.node!;
 const matmul = nodes.findIndex((n) => n.opType === 'MatMul');
 

@@ -12,10 +12,10 @@ import { diffIsEmpty, diffModels, editedNodes, sameBytes } from './diff.js';
 import { deleteNode, exposeAsOutput, renameNode, renameTensor, setAttribute } from './edit.js';
 import { setQuantizer } from './quantEdit.js';
 import { int64From, type Model, type Node } from './types.js';
-import { SHARED_MODELS } from '../testing/paths.js';
+import { TEST_MODELS } from '../testing/paths.js';
 
 function sharedModel(name: string): Model {
-  return decodeModel(new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, name))), { fileName: name });
+  return decodeModel(new Uint8Array(fs.readFileSync(path.join(TEST_MODELS, name))), { fileName: name });
 }
 
 const TFC = sharedModel('zoo_TFC_2W2A.onnx');

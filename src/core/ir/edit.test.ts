@@ -20,13 +20,13 @@ import { applyDelta, makeDelta } from './modelDelta.js';
 import { listQuantizers, setQuantizer } from './quantEdit.js';
 import { int64From, int64ToNumber, type Model, type Node } from './types.js';
 import { validateModel } from './validate.js';
-import { SHARED_MODELS } from '../testing/paths.js';
+import { TEST_MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
 function sharedBytes(name: string): Uint8Array {
-  return new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, name)));
+  return new Uint8Array(fs.readFileSync(path.join(TEST_MODELS, name)));
 }
 const sharedModel = (name: string): Model => decodeModel(sharedBytes(name), { fileName: name });
 

@@ -5,7 +5,7 @@ import { decodeModel, encodeModel } from '../onnx/codec.js';
 import { applyDelta, makeDelta } from './modelDelta.js';
 import { listQuantizers, setQuantizer } from './quantEdit.js';
 
-const file = resolve(__dirname, '../../../../shared/models/zoo_TFC_2W2A.onnx');
+const file = resolve(__dirname, '../../../testdata/models/zoo_TFC_2W2A.onnx');
 
 describe('model deltas', () => {
   it('send only the changed initializers and rebuild the same model on the other side', () => {

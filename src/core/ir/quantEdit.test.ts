@@ -24,13 +24,13 @@ import { exposeAsOutput, setInputShape } from './edit.js';
 import { indexGraph } from './graphIndex.js';
 import { findQuantizer, layerQuantizers, listQuantizers, quantizerInfo, setQuantizer, withAllQuantBits, type QuantizerChange } from './quantEdit.js';
 import { int64From, type Model, type Node, type Tensor } from './types.js';
-import { SHARED_MODELS } from '../testing/paths.js';
+import { TEST_MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
 function sharedModel(name: string): Model {
-  const file = path.join(SHARED_MODELS, name);
+  const file = path.join(TEST_MODELS, name);
   return decodeModel(new Uint8Array(fs.readFileSync(file)), { fileName: name });
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../onnx/codec.js';
 import { walkModel } from '../testing/wireWalker.js';
 import { summarizeModel } from './summary.js';
-import { SHARED_MODELS as MODELS } from '../testing/paths.js';
+import { TEST_MODELS as MODELS } from '../testing/paths.js';
 
 const FILES = fs.readdirSync(MODELS).filter((f) => f.endsWith('.onnx')).sort();
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../onnx/codec.js';
 import { buildViewGraph } from '../view/viewGraph.js';
 import { layeredLayout, type LayoutInputEdge, type LayoutInputNode, type LayoutResult } from './layered.js';
-import { SHARED_MODELS } from '../testing/paths.js';
+import { TEST_MODELS } from '../testing/paths.js';
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -188,7 +188,7 @@ describe('layeredLayout', () => {
   });
 
   it.each(['zoo_TFC_2W2A.onnx', 'finnplus_metafi_step_qonnx_to_finn.onnx'])('lays out the view graph of %s', (f) => {
-    const bytes = new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, f)));
+    const bytes = new Uint8Array(fs.readFileSync(path.join(TEST_MODELS, f)));
     for (const showConstants of [false, true]) {
       const vg = buildViewGraph(decodeModel(bytes), { showConstants });
       const r = layeredLayout(vg.nodes, vg.edges);

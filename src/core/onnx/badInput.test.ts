@@ -9,7 +9,7 @@ import { int64From } from '../ir/types.js';
 import { validateModel } from '../ir/validate.js';
 import { encodeLenField, encodeTag, encodeVarint } from '../testing/wireWalker.js';
 import { decodeModel, encodeModel } from './codec.js';
-import { SHARED_MODELS as MODELS } from '../testing/paths.js';
+import { TEST_MODELS as MODELS } from '../testing/paths.js';
 
 
 /** Decode and return the ModelError it throws (fails the test on success or on another error type). */

@@ -5,7 +5,7 @@ import { setAttribute } from '../ir/edit.js';
 import { int64From, int64ToNumber, type Model } from '../ir/types.js';
 import { encodeLenField, encodeTag, encodeVarint, readFields, walkModel, type WalkedGraph } from '../testing/wireWalker.js';
 import { decodeModel, encodeModel } from './codec.js';
-import { SHARED_MODELS as MODELS } from '../testing/paths.js';
+import { TEST_MODELS as MODELS } from '../testing/paths.js';
 
 
 const FILES = fs.readdirSync(MODELS).filter((f) => f.endsWith('.onnx')).sort();

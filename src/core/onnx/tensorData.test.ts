@@ -6,7 +6,7 @@ import { int64From, type Tensor } from '../ir/types.js';
 import { readFields, walkModel } from '../testing/wireWalker.js';
 import { decodeModel } from './codec.js';
 import { numberView, tensorValues, toNumbers } from './tensorData.js';
-import { SHARED_MODELS } from '../testing/paths.js';
+import { TEST_MODELS } from '../testing/paths.js';
 
 const dims = (...d: number[]) => d.map((x) => int64From(x));
 
@@ -188,7 +188,7 @@ describe('external data', () => {
 
 describe('a real initializer', () => {
   it('matches its raw bytes read with DataView', () => {
-    const bytes = new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, 'zoo_TFC_2W2A.onnx')));
+    const bytes = new Uint8Array(fs.readFileSync(path.join(TEST_MODELS, 'zoo_TFC_2W2A.onnx')));
     const m = decodeModel(bytes);
     const t = m.graph!.initializer!.find((x) => x.name === '77')!; // [10, 64] FLOAT
     const v = tensorValues(t);

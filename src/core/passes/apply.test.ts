@@ -14,13 +14,13 @@ import { listQuantizers } from '../ir/quantEdit.js';
 import { decodeModel } from '../onnx/codec.js';
 import { applyTransform, parsePassSpec } from './apply.js';
 import { findTransform, resolveParams, transforms } from './registry.js';
-import { SHARED_MODELS } from '../testing/paths.js';
+import { TEST_MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
 function sharedModel(name: string): Model {
-  return decodeModel(new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, name))), { fileName: name });
+  return decodeModel(new Uint8Array(fs.readFileSync(path.join(TEST_MODELS, name))), { fileName: name });
 }
 
 const TFC = sharedModel('zoo_TFC_2W2A.onnx');

@@ -6,7 +6,7 @@ import { inferenceCost } from '../analysis/inferenceCost.js';
 import { listQuantizers, setQuantizer } from '../ir/quantEdit.js';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
 
-const file = resolve(__dirname, '../../../../shared/models/zoo_TFC_2W2A.onnx');
+const file = resolve(__dirname, '../../../testdata/models/zoo_TFC_2W2A.onnx');
 
 describe('constant folding cache', () => {
   it('gives, after an edit, the cost a fresh decode of the edited model gives', () => {

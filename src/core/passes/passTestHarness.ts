@@ -1,5 +1,5 @@
 /**
- * What the tests of the rewriting passes share: the real models of ../shared/models, seeded random
+ * What the tests of the rewriting passes share: the real models of testdata/models, seeded random
  * inputs, running a model with the Engine (QONNX ops included) or with a plain onnxruntime session
  * (standard ops only), the re-encode + validate check, and tolerant comparisons that say where the
  * largest difference is. Only tests import this file.
@@ -16,7 +16,7 @@ import { indexGraph } from '../ir/graphIndex.js';
 import type { Model } from '../ir/types.js';
 import { validateModel } from '../ir/validate.js';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
-import { SHARED_MODELS } from '../testing/paths.js';
+import { TEST_MODELS } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 // onnxruntime warns about every initializer that older exporters also list as a graph input
@@ -24,7 +24,7 @@ ort.env.logLevel = 'error';
 export const ORT = ort as unknown as OrtApi;
 
 export function loadShared(file: string): Model {
-  return decodeModel(new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, file))), { fileName: file });
+  return decodeModel(new Uint8Array(fs.readFileSync(path.join(TEST_MODELS, file))), { fileName: file });
 }
 
 /** Seeded random values for every graph input that is not an initializer (symbolic dims = 1). */

@@ -21,7 +21,7 @@ import { repoRoot } from '../testing/paths.js';
 
 ort.env.wasm.numThreads = 1;
 
-export const MODELS_DIR = path.resolve(repoRoot(), '../shared/models');
+export const MODELS_DIR = path.resolve(repoRoot(), 'testdata/models');
 
 export function loadModel(file: string): Model {
   return decodeModel(new Uint8Array(fs.readFileSync(path.join(MODELS_DIR, file))));

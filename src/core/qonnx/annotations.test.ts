@@ -7,7 +7,7 @@ import type { Model } from '../ir/types.js';
 import { indexGraph } from '../ir/graphIndex.js';
 import { tensorInfo } from '../ir/tensorInfo.js';
 
-const MODELS = resolve(__dirname, '../../../../shared/models');
+const MODELS = resolve(__dirname, '../../../testdata/models');
 
 describe('Python literal annotations', () => {
   it('parses the literals the reference writes', () => {

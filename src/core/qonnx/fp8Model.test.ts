@@ -17,7 +17,7 @@ import type { AttrValue, F32Tensor } from './opTypes.js';
 import { FloatQuantOp } from './ops/floatQuant.js';
 import { resolveCustomOp } from './registry.js';
 import { readNpy } from '../io/npyRead.js';
-import { SHARED_MODELS as MODELS } from '../testing/paths.js';
+import { TEST_MODELS as MODELS } from '../testing/paths.js';
 
 
 const read = (f: string) => new Uint8Array(fs.readFileSync(path.join(MODELS, f)));

@@ -1,4 +1,4 @@
-/** Where tests find the repository and the shared real-world models (../shared/models beside the checkout). */
+/** Where tests find the repository and the real-world models kept in it (testdata/models; nothing outside the checkout). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,4 +9,4 @@ export function repoRoot(): string {
   return dir;
 }
 
-export const SHARED_MODELS = path.resolve(repoRoot(), '../shared/models');
+export const TEST_MODELS = path.resolve(repoRoot(), 'testdata/models');

@@ -5,7 +5,7 @@ import { decodeModel } from '../onnx/codec.js';
 import { buildViewGraph } from './viewGraph.js';
 import { makeHugeGraph } from '../testing/synth.js';
 
-const tfc = decodeModel(new Uint8Array(readFileSync(resolve(__dirname, '../../../../shared/models/zoo_TFC_2W2A.onnx'))));
+const tfc = decodeModel(new Uint8Array(readFileSync(resolve(__dirname, '../../../testdata/models/zoo_TFC_2W2A.onnx'))));
 
 describe('layer grouping', () => {
   it('makes each MatMul of TFC one box with its BatchNorm and activation quantizer', () => {

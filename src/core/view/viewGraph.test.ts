@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../onnx/codec.js';
 import { walkModel, type WalkedGraph } from '../testing/wireWalker.js';
 import { buildViewGraph, type ViewGraph } from './viewGraph.js';
-import { SHARED_MODELS } from '../testing/paths.js';
+import { TEST_MODELS } from '../testing/paths.js';
 
 function load(f: string): Uint8Array {
-  return new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS, f)));
+  return new Uint8Array(fs.readFileSync(path.join(TEST_MODELS, f)));
 }
 
 const QUANTIZERS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'FloatQuant', 'Trunc']);
