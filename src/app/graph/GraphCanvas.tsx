@@ -4,11 +4,11 @@
  * every edge and label, and every node as a box when zoomed out. So a 20,000-node graph costs the DOM
  * no more than a 30-node one.
  */
-import { ReactFlow, ReactFlowProvider, useReactFlow, type Viewport as RFViewport } from '@xyflow/react';
+import { ReactFlow, ReactFlowProvider, useReactFlow, useViewport, type Viewport as RFViewport } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { currentModel, useApp, type LayoutState } from '../store.js';
 import { editedNodes } from '../../core/ir/diff.js';
-import { buildSpatialIndex, distanceToRoute, drawGraph, visibleNodes, type Viewport } from './drawGraph.js';
+import { buildSpatialIndex, distanceToRoute, drawGraph, hitEdgeLabel, LABEL_FONT, LABEL_ZOOM, visibleNodes } from './drawGraph.js';
 import { Minimap } from './Minimap.js';
 import { nodeTypes, type ViewRFNode } from './NodeViews.js';
 
@@ -17,15 +17,45 @@ export const DETAIL_ZOOM = 0.4;
 const MAX_DOM_NODES = 350;
 export const MIN_ZOOM = 0.0002;
 
-function initialViewport(l: LayoutState, w: number, h: number): RFViewport {
-  const fit = Math.min(w / (l.width + 80), h / (l.height + 80));
-  if (fit >= 0.45) {
-    const zoom = Math.min(fit, 1.2);
-    return { x: (w - l.width * zoom) / 2, y: (h - l.height * zoom) / 2, zoom };
+/** Text is comfortable to read from this zoom up: 10 px rows and labels at 8 px, 12.5 px titles at 10 px. */
+export const READABLE_ZOOM = 0.8;
+/** Below this share of the graph's area on screen, a readable first view shows too little to start from. */
+const MEANINGFUL_SHARE = 0.02;
+
+/**
+ * The first view of a model.
+ * - The whole graph fits at a readable zoom (READABLE_ZOOM or more): fit it, at most at actual size.
+ * - Otherwise start readable at the top, centred horizontally on the inputs, like a document: the
+ *   user scrolls down, and `⤢` (key 0) fits everything. The zoom fits the graph's width when it can,
+ *   between READABLE_ZOOM and 1:1 (edge labels show from LABEL_ZOOM, which is below READABLE_ZOOM).
+ * - Except when the readable view would be a meaningless sliver: the screen covers under
+ *   MEANINGFUL_SHARE (2 %) of the graph's area at READABLE_ZOOM (a graph of thousands of layers) and
+ *   the fitted graph still fills at least a quarter of the screen's width and height (deep graphs are
+ *   wrapped into columns for that overview). Then fitting is the only sensible start. A deep graph
+ *   that would be a thin line when fitted starts readable at the top instead.
+ */
+export function initialViewport(l: LayoutState, w: number, h: number): RFViewport {
+  const W = Math.max(1, l.width), H = Math.max(1, l.height);
+  const pad = 20;
+  const fitZoom = Math.min((w - 2 * pad) / W, (h - 2 * pad) / H);
+  if (fitZoom >= READABLE_ZOOM) {
+    const zoom = Math.min(fitZoom, 1);
+    return { x: (w - W * zoom) / 2, y: (h - H * zoom) / 2, zoom };
   }
-  // A tall graph: fit its width (readable zoom) and start at the top, like reading a document.
-  const zoom = Math.max(0.45, Math.min(1, w / (l.width + 80)));
-  return { x: Math.max(20, (w - l.width * zoom) / 2), y: 20, zoom };
+  const shown = (Math.min(w / READABLE_ZOOM, W) * Math.min(h / READABLE_ZOOM, H)) / (W * H);
+  if (shown < MEANINGFUL_SHARE && W * fitZoom >= w / 4 && H * fitZoom >= h / 4) return fitAllViewport(l, w, h);
+  const zoom = Math.max(READABLE_ZOOM, Math.min(1, (w - 2 * pad) / W));
+  if (W * zoom <= w - 2 * pad) return { x: (w - W * zoom) / 2, y: pad, zoom };
+  // Wider than the screen: the inputs (else the top row of boxes) in the middle, without pulling the
+  // graph's left or right edge inside the screen.
+  let top = l.vg.nodes.filter((n) => n.kind === 'input' && l.pos.has(n.id));
+  if (!top.length) {
+    const minY = Math.min(...l.vg.nodes.map((n) => l.pos.get(n.id)?.y ?? Infinity));
+    top = l.vg.nodes.filter((n) => l.pos.get(n.id)?.y === minY);
+  }
+  const cx = top.length ? (Math.min(...top.map((n) => l.pos.get(n.id)!.x)) + Math.max(...top.map((n) => l.pos.get(n.id)!.x + n.width))) / 2 : W / 2;
+  const x = Math.min(pad, Math.max(w - pad - W * zoom, w / 2 - cx * zoom));
+  return { x, y: pad, zoom };
 }
 
 export function fitAllViewport(l: LayoutState, w: number, h: number): RFViewport {
@@ -72,7 +102,9 @@ function Inner() {
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [size, setSize] = useState({ w: 800, h: 600 });
-  const [vp, setVp] = useState<Viewport>({ x: 0, y: 0, zoom: 1 });
+  // The viewport React Flow shows (its store), so the canvas draws edges exactly under the node cards:
+  // one source of truth, whatever moved the view (a gesture, setViewport, or React Flow's own reset).
+  const vp = useViewport();
   const spatial = useMemo(() => (layout ? buildSpatialIndex(layout) : null), [layout]);
   const dark = typeof window !== 'undefined' && window.matchMedia?.('(prefers-color-scheme: dark)').matches;
 
@@ -87,15 +119,16 @@ function Inner() {
 
   // New layout: keep the viewport for a new version of the same model, else choose a first view.
   const lastDocKey = useRef<string>('');
+  // React Flow creates its pan-zoom at the default viewport each time it mounts (StrictMode mounts
+  // every component twice in development, keeping refs): the first view must then be applied again.
+  useEffect(() => () => void (lastDocKey.current = ''), []);
   const doc = useApp((s) => s.doc);
   useEffect(() => {
     if (!layout || !wrapRef.current) return;
     const docKey = `${doc?.fileName}:${doc?.openedAt}`;
     if (docKey === lastDocKey.current) return;
     lastDocKey.current = docKey;
-    const v = initialViewport(layout, wrapRef.current.clientWidth, wrapRef.current.clientHeight);
-    rf.setViewport(v);
-    setVp(v);
+    void rf.setViewport(initialViewport(layout, wrapRef.current.clientWidth, wrapRef.current.clientHeight));
   }, [layout, doc, rf]);
 
   // Overlays: cost shares (of the largest value), or quantization error after a run.
@@ -240,6 +273,20 @@ function Inner() {
           return;
         }
       }
+      // A label selects its tensor like its line does (labels are drawn, so clickable, from LABEL_ZOOM).
+      if (vp.zoom >= LABEL_ZOOM) {
+        const ctx = canvasRef.current?.getContext('2d');
+        if (ctx) {
+          ctx.save();
+          ctx.font = LABEL_FONT;
+          const k = hitEdgeLabel(layout, spatial, fx, fy, (t) => ctx.measureText(t).width);
+          ctx.restore();
+          if (k >= 0) {
+            select({ kind: 'tensor', name: layout.vg.edges[k].tensor });
+            return;
+          }
+        }
+      }
       const tol = Math.max(6 / vp.zoom, 2);
       let best = -1;
       let bestD = tol;
@@ -265,7 +312,6 @@ function Inner() {
         nodes={rfNodes}
         edges={[]}
         nodeTypes={nodeTypes}
-        onMove={(_, v) => setVp(v)}
         onNodeClick={onNodeClick}
         onPaneClick={onPaneClick}
         minZoom={MIN_ZOOM}
