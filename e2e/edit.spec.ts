@@ -66,8 +66,8 @@ test('bulk 4-bit weights: cost 236,032 -> 472,064, markers, export checked by th
   await openQuantPanel(page);
   // the table as opened: eight 2-bit quantizers, four of them weights
   for (const n of [...WEIGHT_QUANTS, ...ACT_QUANTS]) await expect(quantRow(page, n).getByTestId('bits-cell')).toHaveValue('2');
-  await expect(page.getByTestId('bulk-role')).toHaveValue('weight');
-  await page.getByTestId('bulk-layer').selectOption('MatMul');
+  await expect(page.getByTestId('bulk-target')).toHaveValue('weights');
+  await page.getByTestId('bulk-target').selectOption('op:MatMul');
   await page.getByTestId('bulk-bits').fill('4');
   await expect(page.getByTestId('bulk-apply')).toHaveText('Apply to 4');
   await page.getByTestId('bulk-apply').click();

@@ -72,7 +72,7 @@ test.describe('with the service worker', () => {
     // Edit: every weight quantizer to 4 bits; the cost follows.
     await page.getByTestId('quant-panel-button').click();
     await expect(page.getByTestId('quant-table')).toBeVisible();
-    await page.getByTestId('bulk-role').selectOption('weight');
+    await page.getByTestId('bulk-target').selectOption('weights');
     await page.getByTestId('bulk-bits').fill('4');
     await page.getByTestId('bulk-apply').click();
     await expect(page.getByTestId('quant-bops')).toContainText('(was 89,420)');

@@ -8,7 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listQuantizers } from '../core/ir/quantEdit.js';
-import { decodeModel } from '../core/onnx/codec.js';
+import { decodeModel, encodeModel } from '../core/onnx/codec.js';
+import { tensorValues, toNumbers } from '../core/onnx/tensorData.js';
+import { SELECTOR_HELP } from '../core/ir/bulkQuantEdit.js';
+import { brevitasGemm, qkerasDense } from '../core/testing/quantModels.js';
 import { transforms } from '../core/passes/registry.js';
 import { run } from './main.js';
 import { repoRoot } from '../core/testing/paths.js';
@@ -78,7 +81,7 @@ describe('cli transform --set-bits', () => {
     for (const bad of ['MatMul_20', 'MatMul_20=0', 'MatMul_20=33', 'MatMul_20=2.5', '=4', 'MatMul_20=x']) {
       const r = await cli('transform', TFC, out('x.onnx'), '--set-bits', bad);
       expect(r.code, bad).toBe(2);
-      expect(r.stderr).toContain(`--set-bits needs NODE_OR_TENSOR=BITS with BITS in 1..32, got '${bad}'`);
+      expect(r.stderr).toContain(`--set-bits needs TARGET=BITS with BITS in 1..32, got '${bad}'`);
     }
     // 69 is the Transpose's output after Quant_42, read by MatMul_44: no quantizer produces or reads it
     const t = await cli('transform', TFC, out('x.onnx'), '--set-bits', '69=4');
@@ -88,6 +91,103 @@ describe('cli transform --set-bits', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("error: --set-bits: 'BatchNormalization_21' is not a quantizer, a tensor of one, or a layer with a weight quantizer\n");
     expect(fs.existsSync(out('x.onnx'))).toBe(false);
+  });
+});
+
+describe('cli transform --set-bits with a group selector (weights, biases, activations, all, op:X)', () => {
+  const brevitas = out('brevitas.onnx');
+  const qkeras = out('qkeras.onnx');
+  fs.writeFileSync(brevitas, encodeModel(brevitasGemm()));
+  fs.writeFileSync(qkeras, encodeModel(qkerasDense()));
+  /** the bit width each Quant node reads from its initializer, or 'computed' */
+  const widths = (f: string) => {
+    const m = load(f);
+    const inits = new Map((m.graph!.initializer ?? []).map((t) => [t.name, t]));
+    return Object.fromEntries(m.graph!.node!.filter((n) => n.opType === 'Quant').map((n) => {
+      const t = inits.get(n.input![3]);
+      return [n.name, t ? toNumbers(tensorValues(t))[0] : 'computed'];
+    }));
+  };
+
+  it('TFC weights=4: the four weight quantizers, the same file and cost as naming the four layers', async () => {
+    const o = out('tfc-weights4.onnx');
+    const r = await cli('transform', TFC, o, '--set-bits', 'weights=4');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ steps: [{ set_bits: 'weights', bits: 4, changed: ['Quant_18', 'Quant_30', 'Quant_42', 'Quant_54'], unchanged: [], skipped: [] }], out: o });
+    expect(await denseBops(o)).toBe(bops([2, 2, 2, 2], [4, 4, 4, 4]));
+    const byName = out('tfc-layers4.onnx');
+    await cli('transform', TFC, byName, ...['MatMul_20', 'MatMul_32', 'MatMul_44', 'MatMul_56'].flatMap((l) => ['--set-bits', `${l}=4`]));
+    expect(fs.readFileSync(o)).toEqual(fs.readFileSync(byName));
+    // activations=3 then op:MatMul=5
+    const o2 = out('tfc-mixed.onnx');
+    const r2 = await cli('transform', TFC, o2, '--set-bits', 'activations=3', '--set-bits', 'op:MatMul=5', '--set-bits', 'biases=8');
+    expect(r2.code).toBe(0);
+    const steps = JSON.parse(r2.stdout).steps;
+    expect(steps[0].changed).toEqual(['Quant_13', 'Quant_25', 'Quant_37', 'Quant_49']);
+    expect(steps[1].changed).toEqual(['Quant_18', 'Quant_30', 'Quant_42', 'Quant_54']);
+    expect(steps[2]).toEqual({ set_bits: 'biases', bits: 8, changed: [], unchanged: [], skipped: [] });
+    expect(await denseBops(o2)).toBe(bops([3, 3, 3, 3], [5, 5, 5, 5]));
+  });
+
+  it('Brevitas Gemm weights=4: the computed weight width is listed as skipped with the reason; the bias is untouched; cost has 8 x 4-bit MACs', async () => {
+    const o = out('brevitas-w4.onnx');
+    const r = await cli('transform', brevitas, o, '--set-bits', 'weights=4');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).steps).toEqual([
+      { set_bits: 'weights', bits: 4, changed: ['Quant_w1'], unchanged: [], skipped: [{ quantizer: 'Quant_w2', reason: 'its bit width is computed by the graph (by Cast Cast_w2_bw), not a constant' }] },
+    ]);
+    expect(widths(o)).toEqual({ Quant_in: 8, Quant_w1: 4, Quant_b1: 'computed', Quant_a1: 8, Quant_w2: 'computed' });
+    const c = await cli('cost', o, '--no-discount-sparsity');
+    const total = JSON.parse(c.stdout).total_cost;
+    // Gemm_1: 4 x 8 MACs of the 8-bit input and the 4-bit weights (scales 0.5 and 0.25: SCALEDINT)
+    expect(total['op_mac_SCALEDINT<8>_SCALEDINT<4>']).toBe(32);
+    const c0 = JSON.parse((await cli('cost', brevitas, '--no-discount-sparsity')).stdout).total_cost;
+    expect(c0['op_mac_SCALEDINT<8>_SCALEDINT<8>']).toBe(32);
+    expect(c0.total_bops - total.total_bops).toBe(32 * 8 * 4);
+    // again on the result: nothing changes, the same bytes
+    const o2 = out('brevitas-w4-again.onnx');
+    const r2 = await cli('transform', o, o2, '--set-bits', 'weights=4');
+    expect(JSON.parse(r2.stdout).steps[0]).toMatchObject({ changed: [], unchanged: ['Quant_w1'] });
+    expect(fs.readFileSync(o2)).toEqual(fs.readFileSync(o));
+  });
+
+  it('Brevitas Gemm all=6 and biases=6: the bias quantizer with a computed width is skipped, the rest change', async () => {
+    const o = out('brevitas-all6.onnx');
+    const r = await cli('transform', brevitas, o, '--set-bits', 'all=6', '--set-bits', 'biases=6');
+    expect(r.code).toBe(0);
+    const [all, biases] = JSON.parse(r.stdout).steps;
+    expect(all.changed).toEqual(['Quant_in', 'Quant_w1', 'Quant_a1']);
+    expect(all.skipped.map((s: { quantizer: string }) => s.quantizer)).toEqual(['Quant_b1', 'Quant_w2']);
+    expect(biases).toEqual({ set_bits: 'biases', bits: 6, changed: [], unchanged: [], skipped: [{ quantizer: 'Quant_b1', reason: 'its bit width is computed by the graph (by Add Add_b1_bw), not a constant' }] });
+    expect(widths(o)).toEqual({ Quant_in: 6, Quant_w1: 6, Quant_b1: 'computed', Quant_a1: 6, Quant_w2: 'computed' });
+  });
+
+  it('QKeras Dense weights=4 leaves the bias constants at 8; biases=5 sets them', async () => {
+    const o = out('qkeras-w4.onnx');
+    const r = await cli('transform', qkeras, o, '--set-bits', 'weights=4');
+    expect(JSON.parse(r.stdout).steps[0].changed).toEqual(['Quant_w1', 'Quant_w2']);
+    expect(widths(o)).toEqual({ Quant_in: 8, Quant_w1: 4, Quant_b1: 8, Quant_a1: 8, Quant_w2: 4, Quant_b2: 8 });
+    const o2 = out('qkeras-b5.onnx');
+    await cli('transform', o, o2, '--set-bits', 'biases=5');
+    expect(widths(o2)).toEqual({ Quant_in: 8, Quant_w1: 4, Quant_b1: 5, Quant_a1: 8, Quant_w2: 4, Quant_b2: 5 });
+  });
+
+  it('a named quantizer that cannot take the width fails with the reason; op:X with no such layer fails naming the op types there are', async () => {
+    let r = await cli('transform', brevitas, out('n.onnx'), '--set-bits', 'Quant_b1=4');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: --set-bits Quant_b1=4: Quant_b1: its bit width is computed by the graph (by Add Add_b1_bw), not a constant\n');
+    r = await cli('transform', TFC, out('n.onnx'), '--set-bits', 'op:Conv=4');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: --set-bits: op:Conv: no Conv layer has a weight quantizer (layers with one: op:MatMul)\n');
+    expect(fs.existsSync(out('n.onnx'))).toBe(false);
+  });
+
+  it('help transform describes every selector', async () => {
+    const r = await cli('help', 'transform');
+    expect(r.code).toBe(0);
+    for (const line of SELECTOR_HELP) expect(r.stdout).toContain(line);
+    expect(r.stdout).toContain('op:<OpType>   the weight quantizers of the layers of that op type');
   });
 });
 

@@ -4,11 +4,13 @@
  */
 import { layerQuantizers, quantizerInfo, QUANTIZER_OPS, type QuantizerChange, type QuantizerInfo } from '../../core/ir/quantEdit.js';
 import { ROUNDING_MODES } from '../../core/qonnx/rounding.js';
+import { bitsComputedBy, bitsProblem } from '../../core/ir/bulkQuantEdit.js';
+import type { Model } from '../../core/ir/types.js';
 import { currentModel, useApp } from '../store.js';
 import { applyToQuantizers } from './QuantizerTable.js';
 import { BitsInput } from './BitsInput.js';
 
-function QuantizerFields({ q, label }: { q: QuantizerInfo; label: string }) {
+function QuantizerFields({ q, label, model }: { q: QuantizerInfo; label: string; model: Model }) {
   const set = (c: QuantizerChange, what: string) => applyToQuantizers([q], c, `${q.name}: ${what}`);
   const intQuant = q.opType === 'Quant' || q.opType === 'IntQuant' || q.opType === 'Trunc';
   return (
@@ -23,7 +25,7 @@ function QuantizerFields({ q, label }: { q: QuantizerInfo; label: string }) {
         {intQuant ? (
           <label className="field">
             bits
-<BitsInput value={q.bits} testId="precision-bits" onApply={(b) => set({ bits: b }, `${b} bits`)} />
+<BitsInput value={q.bits} testId="precision-bits" errorAt="below" placeholder={bitsComputedBy(model, q) ? '—' : undefined} title={bitsComputedBy(model, q) ? `Bit width from ${bitsComputedBy(model, q)}` : undefined} check={(b) => bitsProblem(model, q, b)} onApply={(b) => set({ bits: b }, `${b} bits`)} />
           </label>
         ) : q.opType === 'FloatQuant' ? (
           <span className="field">
@@ -83,7 +85,7 @@ export function PrecisionForm({ index }: { index: number }) {
     <section data-testid="precision-form">
       <h3>Precision</h3>
       <table className="kv precision"><tbody>
-        {rows.map(([label, i]) => <QuantizerFields key={label + i} q={quantizerInfo(model, i)} label={label} />)}
+        {rows.map(([label, i]) => <QuantizerFields key={label + i} q={quantizerInfo(model, i)} label={label} model={model} />)}
       </tbody></table>
     </section>
   );

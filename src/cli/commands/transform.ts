@@ -1,6 +1,6 @@
-/** `transform IN OUT --pass NAME[:json] ... [--set-bits NODE_OR_TENSOR=BITS ...]` and `transform --list`. */
+/** `transform IN OUT --pass NAME[:json] ... [--set-bits TARGET=BITS ...]` and `transform --list`. */
 import { writeFileSync } from 'node:fs';
-import { findQuantizer, setQuantizer } from '../../core/ir/quantEdit.js';
+import { parseSelector, SELECTOR_HELP, setBitsWhere } from '../../core/ir/bulkQuantEdit.js';
 import { encodeModel } from '../../core/onnx/codec.js';
 import { applyTransform, parsePassSpec } from '../../core/passes/apply.js';
 import { transforms } from '../../core/passes/registry.js';
@@ -19,10 +19,12 @@ export function listText(): string {
 
 export const transformCommand: CliCommand = {
   name: 'transform',
-  usage: 'transform IN OUT [--pass NAME[:{json params}] ...] [--set-bits NODE_OR_TENSOR=BITS ...] | transform --list',
+  usage: 'transform IN OUT [--pass NAME[:{json params}] ...] [--set-bits TARGET=BITS ...] | transform --list',
   summary: 'Apply transformations and bit-width edits in order, write a new model',
   details:
-    'Steps run in the order given. --pass takes a transformation id (see --list) with optional JSON parameters, e.g. --pass fold-constants:{"excludeOpTypes":[]}. --set-bits names a quantizer node, a tensor a quantizer produces or reads, or a layer (its weight quantizer). Prints a JSON summary of each step.',
+    'Steps run in the order given. --pass takes a transformation id (see --list) with optional JSON parameters, e.g. --pass fold-constants:{"excludeOpTypes":[]}. --set-bits sets the bit width of the quantizers TARGET selects (the same code as the quantizer table\'s bulk action):\n  ' +
+    SELECTOR_HELP.join('\n  ') +
+    '\nA group (weights, biases, activations, all, op:<OpType>) changes every quantizer it can and lists the others under "skipped" with the reason (a bit width the graph computes, a BipolarQuant, a FloatQuant...); a single named quantizer that cannot take the width is an error. Prints a JSON summary of each step.',
   run(args: string[], io: CliIO): number {
     if (args.includes('--list')) {
       io.out(listText());
@@ -40,7 +42,7 @@ export const transformCommand: CliCommand = {
         const v = args[++i] ?? '';
         const eq = v.lastIndexOf('=');
         const bits = Number(v.slice(eq + 1));
-        if (eq <= 0 || !Number.isInteger(bits) || bits < 1 || bits > 32) throw new UsageError(`--set-bits needs NODE_OR_TENSOR=BITS with BITS in 1..32, got '${v}'`);
+        if (eq <= 0 || !Number.isInteger(bits) || bits < 1 || bits > 32) throw new UsageError(`--set-bits needs TARGET=BITS with BITS in 1..32, got '${v}'`);
         steps.push({ kind: 'bits', target: v.slice(0, eq), bits });
       } else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
       else pos.push(a);
@@ -55,10 +57,19 @@ export const transformCommand: CliCommand = {
         model = r.model;
         report.push({ pass: id, modified: r.modified, nodes_added: r.diff.added.length, nodes_removed: r.diff.removed.length, nodes_changed: r.diff.changed.length, notes: r.notes, ms: Math.round(r.ms * 10) / 10 });
       } else {
-        const q = findQuantizer(model, s.target);
-        if (q === undefined) throw new Error(`--set-bits: '${s.target}' is not a quantizer, a tensor of one, or a layer with a weight quantizer`);
-        model = setQuantizer(model, q, { bits: s.bits });
-        report.push({ set_bits: s.target, quantizer: model.graph?.node?.[q]?.name ?? `#${q}`, bits: s.bits });
+        const sel = parseSelector(s.target);
+        let r;
+        try {
+          r = setBitsWhere(model, sel, s.bits);
+        } catch (e) {
+          throw new Error(`--set-bits: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        if (sel.kind === 'name') {
+          // one named quantizer: it changes, or the command fails with the reason
+          if (r.skipped.length) throw new Error(`--set-bits ${s.target}=${s.bits}: ${r.skipped[0].quantizer}: ${r.skipped[0].reason}`);
+          report.push({ set_bits: s.target, quantizer: [...r.changed, ...r.unchanged][0], bits: s.bits });
+        } else report.push({ set_bits: s.target, bits: s.bits, changed: r.changed, unchanged: r.unchanged, skipped: r.skipped });
+        model = r.model;
       }
     }
     writeFileSync(pos[1], encodeModel(model));

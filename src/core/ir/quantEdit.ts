@@ -7,6 +7,7 @@ import { tensorValues, toNumbers } from '../onnx/tensorData.js';
 import type { Attribute, Node } from './types.js';
 import { setAnnotation, getAnnotation } from '../qonnx/annotations.js';
 import { FLOAT32 } from '../qonnx/datatypes.js';
+import { quantizerRole, type QuantizerRole } from './quantizerRoles.js';
 
 /** A float32 scalar initializer holding `v` (the form exporters use for Quant's bitwidth). */
 export function scalarFloatTensor(name: string, v: number, like?: Tensor): Tensor {
@@ -155,8 +156,8 @@ export interface QuantizerInfo {
   zeroPoint?: number;
   exponentBits?: number;
   mantissaBits?: number;
-  /** 'weight' when its data input is constant, else 'activation' */
-  role: 'weight' | 'activation';
+  /** what it quantizes: a layer's weights, a layer's bias, or activations (see quantizerRoles.ts) */
+  role: QuantizerRole;
   /** the compute node (Conv, MatMul, Gemm...) it feeds or follows, if any */
   layer?: number;
 }
@@ -185,16 +186,13 @@ export function quantizerInfo(model: Model, nodeIndex: number): QuantizerInfo {
     return k === undefined ? undefined : scalarOf(model, n.input?.[k]);
   };
   const op = n.opType ?? '';
-  const isConstData = (() => {
-    const x = n.input?.[0];
-    return !!x && idx.initializer.has(x);
-  })();
+  const kind = quantizerRole(idx, nodeIndex);
   const sc = get('scale');
   const info: QuantizerInfo = {
     nodeIndex,
     name: n.name || `#${nodeIndex}`,
     opType: op,
-    role: isConstData ? 'weight' : 'activation',
+    role: kind.role,
     scale: sc?.value,
     scaleCount: sc?.count,
     roundingMode: op === 'BipolarQuant' ? undefined : String(a.rounding_mode ?? (op === 'Trunc' ? 'FLOOR' : 'ROUND')).toUpperCase(),
@@ -230,6 +228,7 @@ export function quantizerInfo(model: Model, nodeIndex: number): QuantizerInfo {
     if (!PASS_THROUGH.has(c.opType ?? '')) break;
     cur = c.output?.[0];
   }
+  if (kind.layer !== undefined) info.layer = kind.layer;
   return info;
 }
 
