@@ -28,7 +28,7 @@ test('K opens the panel with the golden totals; unticking discount sparsity give
   await expect(page.getByTestId('cost-row')).toHaveCount(4);
   expect(await page.getByTestId('cost-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-node')))).toEqual(['MatMul_0', 'MatMul_1', 'MatMul_2', 'MatMul_3']);
   // nothing unsupported in TFC_2W2A
-  await expect(page.getByTestId('cost-unsupported')).toHaveCount(0);
+  await expect(page.getByTestId('cost-partial')).toHaveCount(0);
 
   const toggle = page.getByTestId('discount-sparsity');
   await expect(toggle).toBeChecked();

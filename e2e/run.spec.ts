@@ -5,6 +5,8 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { deflateSync } from 'node:zlib';
+import { decodeModel, encodeModel } from '../src/core/onnx/codec';
+import { int64From } from '../src/core/ir/types';
 import { downloadBytes, expectModelOpen, modelBytes, openTfc, pickFiles, selectBySearch } from './helpers';
 
 const ESPCN = 'qonnx_espcn_subpixel_quant.onnx';
@@ -171,9 +173,38 @@ test('ESPCN: an uploaded image as input, the output drawn as an image', async ({
   await expect(page.getByTestId('run-timing')).toContainText('1 onnxruntime session, 4 QONNX ops as standard ops, 0 QONNX kernel steps');
 });
 
+/**
+ * MetaFi (slow enough to cancel: about 2 s per run) with an 8-bit Quant on its input. Its own
+ * quantizers are MultiThreshold nodes, which the float twin keeps, so without a Quant the twin would be
+ * the model itself and the app runs no twin at all.
+ */
+function metafiWithInputQuant(): Uint8Array {
+  const m = decodeModel(new Uint8Array(modelBytes(METAFI)));
+  const g = m.graph!;
+  const f32 = (name: string, v: number) => ({ name, dims: [], dataType: 1, floatData: [v] });
+  const node = (g.node ?? []).map((n) => ({ ...n, input: (n.input ?? []).map((t) => (t === 'global_in' ? 'global_in_q' : t)) }));
+  const quant = {
+    opType: 'Quant',
+    domain: 'qonnx.custom_op.general',
+    name: 'input_quant',
+    input: ['global_in', 'iq_scale', 'iq_zeropt', 'iq_bits'],
+    output: ['global_in_q'],
+    attribute: [
+      { name: 'signed', type: 2, i: int64From(1) },
+      { name: 'narrow', type: 2, i: int64From(0) },
+      { name: 'rounding_mode', type: 3, s: new TextEncoder().encode('ROUND') },
+    ],
+  };
+  const opsets = (m.opsetImport ?? []).some((o) => o.domain === 'qonnx.custom_op.general') ? m.opsetImport : [...(m.opsetImport ?? []), { domain: 'qonnx.custom_op.general', version: int64From(1) }];
+  return encodeModel({ ...m, opsetImport: opsets, graph: { ...g, node: [quant, ...node], initializer: [...(g.initializer ?? []), f32('iq_scale', 1 / 16), f32('iq_zeropt', 0), f32('iq_bits', 8)] } });
+}
+
 test('cancelling stops the run, in the quantized run and in the float twin', async ({ page }) => {
   test.setTimeout(120_000);
-  await openModel(page, METAFI, 305);
+  const name = 'metafi_input_quant.onnx';
+  await page.goto('/');
+  await pickFiles(page, [{ name, bytes: metafiWithInputQuant() }]);
+  await expectModelOpen(page, name, 306);
   await page.getByTestId('run-panel-button').click();
   const progress = page.getByTestId('run-progress');
   const results = page.getByTestId('run-results');

@@ -10,6 +10,7 @@ import { canRedo, canUndo, currentModel, useApp } from './store.js';
 import { useLayoutSync } from './useLayout.js';
 import { useCostSync } from './cost/useCost.js';
 import { CostPanel } from './cost/CostPanel.js';
+import { partialSummary } from '../core/analysis/inferenceCost.js';
 import { RunPanel } from './run/RunPanel.js';
 import { QuantizerTable } from './edit/QuantizerTable.js';
 import { TransformDialog } from './edit/TransformDialog.js';
@@ -118,6 +119,15 @@ export function App() {
               data-testid="cost-button"
             >
               Cost{cost ? ` · ${formatBops(Number(cost.report.total_cost.total_bops))} BOPs` : ''}
+              {cost && partialSummary(cost.report) && (
+                <span
+                  className="cost-chip"
+                  data-testid="cost-partial-chip"
+                  title={`The BOPs count only the costed layers. Not costed:\n${cost.report.uncosted.slice(0, 20).map((u) => `${u.node}: ${u.reason}`).join('\n')}${cost.report.uncosted.length > 20 ? `\n… and ${cost.report.uncosted.length - 20} more (the cost panel lists them)` : ''}`}
+                >
+                  {partialSummary(cost.report)}
+                </span>
+              )}
             </button>
             <button onClick={() => useApp.getState().setDialog('transform')} title="Transformations: cleanup, fold constants, QCDQ, channels-last, pruning… (T)" data-testid="transform-button">
               Transform

@@ -43,9 +43,14 @@ export function graphToSvg(l: LayoutState): string {
       if (n.badge) out.push(`<text x="${n.width - 8}" y="16" font-size="10" text-anchor="end" fill="#fff">${esc(n.badge)}</text>`);
       if (n.subtitle) out.push(`<text x="8" y="35" font-size="10" fill="#475569">${esc(n.subtitle)}</text>`);
       const rowsTop = n.subtitle ? 54 : 38;
-      n.rows.forEach((r, k) => {
-        out.push(`<text x="8" y="${rowsTop + k * 16}" font-size="10" fill="#1e293b"><tspan font-weight="600">${esc(r.slot)}</tspan> ${esc(r.text)}</text>`);
-      });
+      // wrapped rows take one line each, as on the card (cardSize.ts)
+      let line = 0;
+      for (const r of n.rows) {
+        (r.lines ?? [r.text]).forEach((t, k) => {
+          const slot = k === 0 ? `<tspan font-weight="600">${esc(r.slot)}</tspan> ` : `<tspan font-weight="600" fill-opacity="0">${esc(r.slot)}</tspan> `;
+          out.push(`<text x="8" y="${rowsTop + line++ * 16}" font-size="10" fill="#1e293b">${slot}${esc(t)}</text>`);
+        });
+      }
     } else {
       out.push(`<rect width="${n.width}" height="${n.height}" rx="${n.height / 2}" fill="#f1f5f9" stroke="#334155"/>`);
       out.push(`<text x="${n.width / 2}" y="17" font-size="12" font-weight="600" text-anchor="middle" fill="#0f172a">${esc(n.title)}</text>`);

@@ -122,6 +122,21 @@ describe('cli cost', () => {
     expect(doc.total_cost.unsupported).toBe("{'Gather', 'Pow', 'Shape', 'Unsqueeze'}");
   });
 
+  it('a partial result: stdout stays the reference JSON (no added keys), stderr names the layers left out', async () => {
+    const r = await cli('cost', path.resolve(ROOT, 'testdata/models/finn_cybsec_PE_SIMD.onnx'));
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(Object.keys(doc)).toEqual(['total_cost']);
+    // nothing costed: the reference's totals, all zero, and its unsupported set
+    expect(doc.total_cost).toEqual({ discount_sparsity: true, total_bops: 0, total_macs: 0, total_mem_o_bits: 0, total_mem_o_elems: 0, total_mem_w_bits: 0, total_mem_w_elems: 0, unsupported: "{'MVAU_hls'}" });
+    // the file's four MVAU_hls nodes have no names: each is named by its position
+    expect(r.stderr.split('\n')).toEqual([
+      'note: partial: 4 of 4 layers not costed (the totals leave them out):',
+      ...[0, 1, 2, 3].map((k) => `  node #${k} (MVAU_hls): qonnx-inference-cost has no cost model for MVAU_hls`),
+      '',
+    ]);
+  });
+
   it('errors: missing file, missing argument, unknown option', async () => {
     const missing = await cli('cost', path.join(ROOT, 'no-such-model.onnx'));
     expect(missing.code).not.toBe(0);

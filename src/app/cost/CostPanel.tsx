@@ -3,7 +3,7 @@
  * one row per costed layer, charts, the what-if line, and JSON/CSV export.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { costJson, type NodeCost } from '../../core/analysis/inferenceCost.js';
+import { costJson, partialSummary, type CostReport, type NodeCost } from '../../core/analysis/inferenceCost.js';
 import { costCsv } from '../../core/analysis/costCsv.js';
 import { download } from '../download.js';
 import { useApp } from '../store.js';
@@ -141,6 +141,7 @@ export function CostPanel() {
       )}
       {report && t && (
         <>
+          <PartialBanner report={report} />
           <div className="cost-totals" data-testid="cost-totals">
             <span title="total_macs"><b data-testid="total-macs">{fmtInt(Number(t.total_macs))}</b> MACs{was('total_macs')}</span>
             <span title="total_bops"><b data-testid="total-bops">{fmtInt(Number(t.total_bops))}</b> BOPs{was('total_bops')}</span>
@@ -162,18 +163,6 @@ export function CostPanel() {
             )}
             <span className="muted small"> BipolarQuant, FloatQuant and MultiThreshold keep their precision.</span>
           </div>
-          {(report.unsupported.length > 0 || report.errors.length > 0) && (
-            <div className="cost-unsupported" data-testid="cost-unsupported">
-              {report.unsupported.length > 0 && (
-                <span title="qonnx-inference-cost has no cost model for these op types and lists them as unsupported; their work is not in the totals. Quant, Relu, Add, Mul, MaxPool, Reshape and similar ops are counted as free.">
-                  Not costed (no cost model in the reference): {report.unsupported.join(', ')}.
-                </span>
-              )}
-              {report.errors.map((e) => (
-                <span key={e.node} className="error-text"> {e.node}: {e.message}.</span>
-              ))}
-            </div>
-          )}
           {tab === 'charts' ? (
             <CostCharts report={report} />
           ) : (
@@ -219,8 +208,16 @@ export function CostPanel() {
                         <td className="num">{fmtInt(c.memWBits)}</td>
                         <td className="num">{fmtInt(c.memOBits)}</td>
                         <td className="num" title={`density ${c.density}`}>{((1 - c.density) * 100).toFixed(1)} %</td>
-                        <td className="num" title={`m = ${c.paper.m}, n = ${c.paper.n}, f_p = ${c.paper.fp.toFixed(4)}, accumulator log2(n) = ${c.paper.accBits.toFixed(2)}`}>{fmtSi(c.paperBops)}</td>
-                        <td className="mono small">{c.inDatatype} × {c.weightDatatype} → {c.outDatatype}</td>
+                        <td
+                          className={`num${c.floatNotes ? ' has-note' : ''}`}
+                          title={`m = ${c.paper.m}, n = ${c.paper.n}, f_p = ${c.paper.fp.toFixed(4)}, accumulator log2(n) = ${c.paper.accBits.toFixed(2)}, b_a = ${c.paper.ba}, b_w = ${c.paper.bw}${c.floatNotes ? `\n${floatNoteText(c)}` : ''}`}
+                          data-testid="paper-bops"
+                        >
+                          {fmtSi(c.paperBops)}
+                        </td>
+                        <td className={`mono small${c.floatNotes ? ' has-note' : ''}`} title={c.floatNotes ? floatNoteText(c) : undefined} data-testid={c.floatNotes ? 'cost-float-note' : undefined}>
+                          {c.inDatatype} × {c.weightDatatype} → {c.outDatatype}
+                        </td>
                       </tr>
                     );
                   })}
@@ -232,6 +229,56 @@ export function CostPanel() {
         </>
       )}
     </section>
+  );
+}
+
+/** Why an input or weight is FLOAT32 in the reference's keys, and the bits the paper column uses instead. */
+function floatNoteText(c: NodeCost): string {
+  const parts: string[] = [];
+  if (c.floatNotes?.in) parts.push(`Input ${c.inDatatype}: ${c.floatNotes.in.reason}`);
+  if (c.floatNotes?.weight) parts.push(`Weight ${c.weightDatatype}: ${c.floatNotes.weight.reason}`);
+  parts.push(`BOPs and weight bits keep the reference's FLOAT32; "BOPs + acc." uses ${c.paper.ba} × ${c.paper.bw} bits.`);
+  return parts.join('\n');
+}
+
+/** Lists shown open up to this many layers; longer lists fold into a details element. */
+const OPEN_LIST = 8;
+
+/** "partial: N of M layers not costed" and the layers, each a link to its node. */
+function PartialBanner({ report }: { report: CostReport }) {
+  const summary = partialSummary(report);
+  if (!summary) return null;
+  const byOp = new Map<string, number>();
+  for (const u of report.uncosted) byOp.set(u.opType, (byOp.get(u.opType) ?? 0) + 1);
+  const list = (
+    <ul className="cost-partial-list" data-testid="cost-partial-list">
+      {report.uncosted.map((u, k) => (
+        <li key={`${u.index ?? u.node}:${k}`}>
+          {u.index !== undefined ? (
+            <button className="linklike mono" onClick={() => useApp.getState().select({ kind: 'node', index: u.index! }, true)} title="Show this node in the graph">
+              {u.node}
+            </button>
+          ) : (
+            <span className="mono">{u.node}</span>
+          )}
+          : {u.reason}
+        </li>
+      ))}
+    </ul>
+  );
+  return (
+    <div className="cost-partial" role="status" data-testid="cost-partial">
+      <div title="The totals below count only the costed layers. qonnx-inference-cost has no cost model for these op types (it lists them as unsupported), or the layer could not be costed. Quant, Relu, Add, Mul, MaxPool, Reshape and similar ops are free, not left out.">
+        <b data-testid="cost-partial-summary">{summary}</b>: the totals leave them out (
+        {[...byOp].map(([op, n]) => `${op}${n > 1 ? ` ×${n}` : ''}`).join(', ')}).
+      </div>
+      {report.uncosted.length <= OPEN_LIST ? list : (
+        <details>
+          <summary>List the {report.uncosted.length} layers</summary>
+          {list}
+        </details>
+      )}
+    </div>
   );
 }
 

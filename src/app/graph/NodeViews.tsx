@@ -21,22 +21,26 @@ function OpNodeImpl({ data }: NodeProps<ViewRFNode>) {
       style={{ width: vn.width, height: vn.height, ['--cat' as string]: color, ['--overlay' as string]: overlayColor }}
       data-node-id={vn.id}
       data-testid="graph-node"
-      title={`${vn.title}${vn.domain ? ` (${vn.domain})` : ''}${vn.subtitle ? `\n${vn.subtitle}` : ''}`}
+      title={`${vn.title}${vn.domain ? ` (${vn.domain})` : ''}${vn.subtitle ? `\n${vn.subtitle}` : ''}${vn.floatNote ? `\n${vn.floatNote}` : ''}`}
     >
       <Handle type="target" position={Position.Top} style={hidden} isConnectable={false} />
       <div className="gnode-head">
         <span className="gnode-op-name">{edited ? <span className="edited-dot" title="Edited since the model was opened" data-testid="edited-marker">●</span> : null}{vn.title}</span>
-        {vn.badge ? <span className="gnode-badge">{vn.badge}</span> : null}
+        {vn.badge ? (
+          <span className={`gnode-badge${vn.floatNote ? ' is-float' : ''}`} title={vn.floatNote} data-testid={vn.floatNote ? 'float-note' : undefined}>
+            {vn.badge}
+          </span>
+        ) : null}
       </div>
       {vn.subtitle ? <div className="gnode-sub">{vn.subtitle}</div> : null}
       {vn.rows.length > 0 && (
         <div className="gnode-rows">
           {vn.rows.map((r) => (
             <div
-              className={`gnode-row${r.quantNode !== undefined ? ' is-quant' : ''}${r.tensor ? ' is-link' : ''}`}
+              className={`gnode-row${r.quantNode !== undefined ? ' is-quant' : ''}${r.tensor ? ' is-link' : ''}${r.floatNote ? ' is-float' : ''}`}
               key={r.slot + r.tensor}
               data-testid={r.tensor ? 'folded-row' : undefined}
-              title={r.tensor ? `Show tensor ${r.tensor}` : undefined}
+              title={[r.tensor ? `Show tensor ${r.tensor}` : '', r.floatNote ?? ''].filter(Boolean).join('\n') || undefined}
               onClick={(e) => {
                 if (!r.tensor) return;
                 e.stopPropagation();
@@ -44,7 +48,11 @@ function OpNodeImpl({ data }: NodeProps<ViewRFNode>) {
               }}
             >
               {r.slot ? <span className="gnode-slot">{r.slot}</span> : null}
-              <span className="gnode-rowtext">{r.text}</span>
+              <span className="gnode-rowtext">
+                {(r.lines ?? [r.text]).map((line, k) => (
+                  <span className="gnode-line" key={k}>{line}</span>
+                ))}
+              </span>
             </div>
           ))}
         </div>

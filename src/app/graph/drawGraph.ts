@@ -20,6 +20,36 @@ export interface SpatialIndex {
 
 export const ROW = 512;
 
+/** Edge labels are drawn (and clickable) from this zoom up. */
+export const LABEL_ZOOM = 0.55;
+export const LABEL_FONT = '10px ui-monospace, SFMono-Regular, Menlo, monospace';
+
+/**
+ * Where an edge's label sits, in flow units: just below the start of its route. `textWidth` is the
+ * label's width measured in LABEL_FONT. The drawing and the click test both use this box.
+ */
+export function edgeLabelBox(r: Float64Array, textWidth: number): { x: number; y: number; w: number; h: number; textX: number; textY: number } {
+  const textX = r[0] + 6, textY = r[1] + 14;
+  return { x: textX - 2, y: textY - 7, w: textWidth + 4, h: 14, textX, textY };
+}
+
+/**
+ * The edge whose label contains (x, y), or -1. Labels are drawn in edge order, so a later label lies
+ * on top of an earlier one and wins.
+ */
+export function hitEdgeLabel(l: LayoutState, s: SpatialIndex, x: number, y: number, measure: (text: string) => number): number {
+  for (let k = l.vg.edges.length - 1; k >= 0; k--) {
+    // the label hangs from the route's first point, to its right: skip routes nowhere near
+    if (y < s.edgeBox[4 * k + 1] - 30 || y > s.edgeBox[4 * k + 3] + 30 || x < s.edgeBox[4 * k] - 10) continue;
+    const e = l.vg.edges[k];
+    const r = l.routes.get(e.id);
+    if (!r || r.length < 4 || !e.label) continue;
+    const b = edgeLabelBox(r, measure(e.label));
+    if (x >= b.x && x <= b.x + b.w && y >= b.y && y <= b.y + b.h) return k;
+  }
+  return -1;
+}
+
 export function buildSpatialIndex(l: LayoutState): SpatialIndex {
   const edgeBox = new Float64Array(l.vg.edges.length * 4);
   l.vg.edges.forEach((e, k) => {
@@ -81,7 +111,7 @@ export function drawGraph(ctx: CanvasRenderingContext2D, l: LayoutState, s: Spat
   const px = 1 / zoom;
   const edgeColor = o.dark ? '#64748b' : '#94a3b8';
   const labelColor = o.dark ? '#cbd5e1' : '#334155';
-  const showLabels = zoom >= 0.55;
+  const showLabels = zoom >= LABEL_ZOOM;
   const showArrows = zoom >= 0.25;
 
   // edges
@@ -123,20 +153,19 @@ export function drawGraph(ctx: CanvasRenderingContext2D, l: LayoutState, s: Spat
     ctx.fill();
   }
   if (showLabels) {
-    ctx.font = '10px ui-monospace, SFMono-Regular, Menlo, monospace';
+    ctx.font = LABEL_FONT;
     ctx.textBaseline = 'middle';
     for (let k = 0; k < vgEdges.length; k++) {
       if (s.edgeBox[4 * k + 2] < x0 || s.edgeBox[4 * k] > x1 || s.edgeBox[4 * k + 3] < y0 || s.edgeBox[4 * k + 1] > y1) continue;
       const r = l.routes.get(vgEdges[k].id);
       if (!r || r.length < 4) continue;
-      const lx = r[0] + 6, ly = r[1] + 14;
       const text = vgEdges[k].label;
       if (!text) continue;
-      const w = ctx.measureText(text).width;
+      const b = edgeLabelBox(r, ctx.measureText(text).width);
       ctx.fillStyle = o.dark ? 'rgba(15,23,42,0.85)' : 'rgba(255,255,255,0.85)';
-      ctx.fillRect(lx - 2, ly - 7, w + 4, 14);
+      ctx.fillRect(b.x, b.y, b.w, b.h);
       ctx.fillStyle = vgEdges[k].tensor === o.selectedTensor ? '#b45309' : labelColor;
-      ctx.fillText(text, lx, ly);
+      ctx.fillText(text, b.textX, b.textY);
     }
   }
 

@@ -4,6 +4,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { analyzeModel } from '../../core/analysis/modelAnalysis.js';
+import { bypassQuantizers } from '../../core/exec/engine.js';
 import { constantInput, npyInput, randomInput } from '../../core/exec/inputs.js';
 import type { RuntimeTensor } from '../../core/exec/runtimeTensor.js';
 import { readNpy } from '../../core/io/npyRead.js';
@@ -50,6 +51,10 @@ export function RunPanel() {
       }));
   }, [model]);
 
+  // The float twin bypasses Quant, BipolarQuant, Trunc and FloatQuant: without any, it is the model itself.
+  const hasTwin = useMemo(() => !!model && bypassQuantizers(model) !== model, [model]);
+  const twin = compare && hasTwin;
+
   const shapeOf = (s: InputSpec) => s.dims.map((d, k) => (typeof d === 'number' ? d : dimValues[`${s.name}:${k}`] ?? 1));
   const stale = run && run.versionId !== versionId;
 
@@ -86,8 +91,8 @@ export function RunPanel() {
       setRun({ progress: { done: 0, total: 1, stage: 'Compiling and running' } });
       const files: [string, Blob][] = [...st.doc.externalFiles];
       const quant = unwrap(await modelWorker().run(ref, runId, inputs, false, progress('Running the quantized model'), files));
-      setRun({ quant, status: compare ? 'running' : 'done', progress: compare ? { done: 0, total: 1, stage: 'Running the float twin' } : undefined });
-      if (compare) {
+      setRun({ quant, status: twin ? 'running' : 'done', progress: twin ? { done: 0, total: 1, stage: 'Running the float twin' } : undefined });
+      if (twin) {
         const floatId = runSeq++;
         // Cancel must reach this run too: cancelling run.runId (the quantized run's id) did nothing here.
         activeWorkerRun = floatId;
@@ -156,6 +161,13 @@ export function RunPanel() {
                 <OutputView key={name} name={name} t={t} />
               ))}
             </>
+          )}
+          {compare && !hasTwin && (
+            <p className="muted" data-testid="run-no-twin">
+              Nothing to compare with float: the float twin bypasses Quant, BipolarQuant, Trunc and FloatQuant, and this model has none
+              {model?.graph?.node?.some((n) => n.opType === 'MultiThreshold') ? ' (its MultiThreshold nodes stay, as thresholds have no float form)' : ''}, so the twin would be the
+              model itself. The run computes the model once.
+            </p>
           )}
           {run?.errors && <ErrorTable errors={run.errors} />}
         </div>

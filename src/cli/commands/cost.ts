@@ -1,5 +1,5 @@
 /** `cost MODEL [--no-discount-sparsity] [--cost-breakdown] [--no-preprocess] [--csv]`: qonnx-inference-cost. */
-import { costJson, inferenceCost } from '../../core/analysis/inferenceCost.js';
+import { costJson, inferenceCost, partialSummary } from '../../core/analysis/inferenceCost.js';
 import { parseArgs, type CliCommand, type CliIO } from '../command.js';
 import { costCsv } from '../../core/analysis/costCsv.js';
 import { readModelFile } from '../nodeFiles.js';
@@ -9,12 +9,19 @@ export const costCommand: CliCommand = {
   usage: 'cost MODEL [--no-discount-sparsity] [--cost-breakdown] [--no-preprocess] [--csv]',
   summary: 'Inference cost (MACs, BOPs, weight and output memory) exactly as qonnx-inference-cost reports it',
   details:
-    'Prints the JSON of qonnx-inference-cost for the same options: total_cost (and with --cost-breakdown optype_cost and node_cost), keys sorted, indent 2, numbers as floats. --csv prints one row per costed node instead. Ops that the reference does not cost are listed in "unsupported".',
+    'Prints the JSON of qonnx-inference-cost for the same options: total_cost (and with --cost-breakdown optype_cost and node_cost), keys sorted, indent 2, numbers as floats. --csv prints one row per costed node instead. Ops that the reference does not cost are listed in "unsupported"; when some layers are not costed, stderr says "partial: N of M layers not costed" and names them (stdout stays the reference JSON).',
   run(args: string[], io: CliIO): number {
     const a = parseArgs(args, { flags: ['--no-discount-sparsity', '--cost-breakdown', '--no-preprocess', '--csv'], positional: { min: 1, max: 1, names: ['MODEL'] } });
     const { model } = readModelFile(a.positional[0]);
     const r = inferenceCost(model, { discountSparsity: !a.flags.has('--no-discount-sparsity'), preprocess: !a.flags.has('--no-preprocess') });
-    for (const e of r.errors) io.err(`warning: could not cost node ${e.node}: ${e.message}\n`);
+    // The JSON keeps the reference's keys only; what the totals leave out goes to stderr.
+    const partial = partialSummary(r);
+    if (partial) {
+      io.err(`note: ${partial} (the totals leave them out):\n`);
+      const SHOWN = 20;
+      for (const u of r.uncosted.slice(0, SHOWN)) io.err(`  ${u.node}: ${u.reason}\n`);
+      if (r.uncosted.length > SHOWN) io.err(`  … and ${r.uncosted.length - SHOWN} more\n`);
+    }
     io.out(a.flags.has('--csv') ? costCsv(r) : costJson(r, a.flags.has('--cost-breakdown')) + '\n');
     return 0;
   },

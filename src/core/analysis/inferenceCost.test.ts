@@ -14,7 +14,7 @@ import { int64From } from '../ir/types.js';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
 import { tensorValues, toNumbers } from '../onnx/tensorData.js';
 import { attrFloat, attrInt, attrInts, attrString, QONNX_DOMAIN } from '../testing/synth.js';
-import { costJson, inferenceCost, preprocessForCost, type CostOptions, type CostReport } from './inferenceCost.js';
+import { costJson, inferenceCost, partialSummary, preprocessForCost, type CostOptions, type CostReport } from './inferenceCost.js';
 
 const MODELS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../testdata/models');
 const load = (f: string): Model => decodeModel(new Uint8Array(fs.readFileSync(path.join(MODELS, f))));
@@ -509,7 +509,100 @@ describe('unsupported, free ops and node names', () => {
     const r = cost({ inputs: [{ name: 'x', type: { tensorType: { elemType: FLOAT } } }], inits: [initF('w', [4, 2])], nodes: [node('MatMul', ['x', 'w'], ['y'])] });
     expect(r.nodes).toEqual([]);
     expect(r.errors).toHaveLength(1);
-    expect(r.errors[0].node).toBe('MatMul_0');
+    // named as in the file (the builder names it n_y), not by the reference's MatMul_0
+    expect(r.errors[0]).toEqual({ node: 'n_y', index: 0, message: 'its output has no known shape' });
+  });
+});
+
+describe('partial results: layers the totals leave out', () => {
+  const noShape = (name: string): ValueInfo => ({ name, type: { tensorType: { elemType: FLOAT } } });
+
+  it('names each uncosted layer once: by its name, else "node #k (OpType)"; counts N of M layers', () => {
+    // x -> MatMul fc1 (costed) -> Relu (free) -> Softmax sm (no cost model)
+    // z (no shape) -> unnamed MatMul (fails: unknown input shape) -> Erf, unnamed (no cost model)
+    const r = cost({
+      inputs: [vi('x', [1, 4]), noShape('z')],
+      inits: [initF('w', [4, 4]), initF('w2', [4, 2])],
+      nodes: [
+        node('MatMul', ['x', 'w'], ['a'], [], undefined, 'fc1'),
+        node('Relu', ['a'], ['r'], [], undefined, 'act'),
+        node('Softmax', ['r'], ['s'], [], undefined, 'sm'),
+        node('MatMul', ['z', 'w2'], ['b'], [], undefined, ''),
+        node('Erf', ['b'], ['e'], [], undefined, ''),
+      ],
+    });
+    expect(r.nodes.map((c) => c.name)).toEqual(['MatMul_0']);
+    expect(r.uncosted).toEqual([
+      { node: 'sm', index: 2, opType: 'Softmax', reason: 'qonnx-inference-cost has no cost model for Softmax' },
+      { node: 'node #3 (MatMul)', index: 3, opType: 'MatMul', reason: 'its output has no known shape' },
+      { node: 'node #4 (Erf)', index: 4, opType: 'Erf', reason: 'qonnx-inference-cost has no cost model for Erf' },
+    ]);
+    expect(r.errors).toEqual([{ node: 'node #3 (MatMul)', index: 3, message: 'its output has no known shape' }]);
+    // Relu is free, not a layer left out: 1 costed + 3 uncosted
+    expect(r.layerCount).toBe(4);
+    expect(partialSummary(r)).toBe('partial: 3 of 4 layers not costed');
+    // a message never repeats the node's name
+    for (const u of r.uncosted) expect(`${u.node}: ${u.reason}`.split(u.node)).toHaveLength(2);
+    // the reference's JSON is unchanged by all this: the same keys as a complete result
+    expect(Object.keys(r.total_cost).sort()).toEqual(['discount_sparsity', 'mem_o_FLOAT32', 'mem_w_FLOAT32', 'op_mac_FLOAT32_FLOAT32', 'total_bops', 'total_macs', 'total_mem_o_bits', 'total_mem_o_elems', 'total_mem_w_bits', 'total_mem_w_elems', 'unsupported']);
+  });
+
+  it('a Conv that cannot be costed, named Conv_0 in the file: "Conv_0: <what is wrong>", the name once', () => {
+    // 3 output channels in 2 groups: the reference's formula needs OC divisible by group
+    const r = cost({
+      inputs: [vi('x', [1, 2, 4, 4])],
+      inits: [initF('w', [3, 1, 1, 1])],
+      nodes: [node('Conv', ['x', 'w'], ['y'], [attrInts('kernel_shape', [1, 1]), attrInt('group', 2)], undefined, 'Conv_0')],
+    });
+    expect(r.errors).toEqual([{ node: 'Conv_0', index: 0, message: '3 output channels are not divisible by group 2' }]);
+    expect(r.uncosted.map((u) => `${u.node}: ${u.reason}`)).toEqual(['Conv_0: 3 output channels are not divisible by group 2']);
+    expect(partialSummary(r)).toBe('partial: 1 of 1 layers not costed');
+  });
+
+  it('a complete result is not partial', () => {
+    const r = inferenceCost(load('zoo_TFC_2W2A.onnx'));
+    expect(r.uncosted).toEqual([]);
+    expect(r.layerCount).toBe(4);
+    expect(partialSummary(r)).toBeUndefined();
+  });
+
+  // FINN hardware graphs: every layer is an op type the reference lists as unsupported (its sets are in
+  // UNSUPPORTED below), so every node of those types in the file is a layer left out, named by the file.
+  const HARDWARE: Record<string, string[]> = {
+    'finn_cybsec_PE_SIMD.onnx': ['MVAU_hls'],
+    'finn_step_set_fifo_depths.onnx': ['MVAU_hls', 'StreamingDataWidthConverter_rtl', 'StreamingFIFO_rtl'],
+    'finn_tfc_w1a1_after_conv_to_hls.onnx': ['MultiThreshold', 'StreamingFCLayer_Batch'],
+  };
+  for (const [f, ops] of Object.entries(HARDWARE)) {
+    it(`${f}: every node of an unsupported type is listed, named as in the file`, () => {
+      const m = load(f);
+      const expected = m.graph!.node!.flatMap((n, k) => (ops.includes(n.opType!) ? [{ node: n.name ? n.name : `node #${k} (${n.opType})`, index: k, opType: n.opType }] : []));
+      expect(expected.length).toBeGreaterThan(0);
+      const r = inferenceCost(m);
+      expect(r.uncosted.map(({ node, index, opType }) => ({ node, index, opType }))).toEqual(expected);
+      expect(r.layerCount).toBe(r.nodes.length + expected.length);
+      expect(partialSummary(r)).toBe(`partial: ${expected.length} of ${r.layerCount} layers not costed`);
+    });
+  }
+
+  it('finn_cybsec_PE_SIMD: unnamed hardware layers read "node #k (MVAU_hls)"', () => {
+    const r = inferenceCost(load('finn_cybsec_PE_SIMD.onnx'));
+    expect(r.uncosted.map((u) => u.node)).toEqual(['node #0 (MVAU_hls)', 'node #1 (MVAU_hls)', 'node #2 (MVAU_hls)', 'node #3 (MVAU_hls)']);
+    expect(partialSummary(r)).toBe('partial: 4 of 4 layers not costed');
+  });
+
+  it('MetaFi step_qonnx_to_finn: its unnamed MultiThreshold nodes are named by position', () => {
+    const m = load('finnplus_metafi_step_qonnx_to_finn.onnx');
+    const file = m.graph!.node!;
+    const r = inferenceCost(m);
+    const mt = r.uncosted.filter((u) => u.opType === 'MultiThreshold');
+    expect(mt.length).toBe(file.filter((n) => n.opType === 'MultiThreshold').length);
+    for (const u of mt) {
+      expect(file[u.index!].opType).toBe('MultiThreshold');
+      expect(u.node).toBe(file[u.index!].name ? file[u.index!].name : `node #${u.index} (MultiThreshold)`);
+    }
+    expect(mt[0].node).toBe('node #0 (MultiThreshold)');
+    expect(r.layerCount).toBe(r.nodes.length + r.uncosted.length);
   });
 });
 

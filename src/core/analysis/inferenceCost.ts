@@ -14,6 +14,7 @@ import { toFixpointTask } from '../passes/pass.js';
 import { runSync, type Task, type TaskProgress } from '../task.js';
 import { FLOAT32, parseDataType, tryParseDataType, type DataType } from '../qonnx/datatypes.js';
 import { inferDatatypes } from './datatypeInference.js';
+import { floatQuantizerOf, type FloatQuantizerNote } from './floatQuantizers.js';
 import { inferShapes, attrMap } from './shapeInference.js';
 import { pyJson, type PyValue } from './pyJson.js';
 
@@ -44,8 +45,23 @@ export interface NodeCost {
   raw: Record<string, number>;
   /** the paper's BOPs with accumulator terms (see paperBops) */
   paperBops: number;
-  /** m, n, f_p of the paper formula for this node */
-  paper: { m: number; n: number; fp: number; accBits: number };
+  /**
+   * m, n, f_p of the paper formula for this node, and the input and weight bits it uses: the
+   * reference's datatypes, except where qonnx counts a quantizer as FLOAT32 (floatNotes).
+   */
+  paper: { m: number; n: number; fp: number; accBits: number; ba: number; bw: number };
+  /** input 0 ('in') or input 1 ('weight') counted as FLOAT32 although it comes from a quantizer with fewer bits */
+  floatNotes?: { in?: FloatQuantizerNote; weight?: FloatQuantizerNote };
+}
+
+/** A layer the totals leave out: an op type the reference has no cost model for, or a node whose cost failed. */
+export interface UncostedLayer {
+  /** the node's name in the model given to inferenceCost, or "node #k (OpType)" when it has none */
+  node: string;
+  /** its index in that model, when it can be traced back */
+  index?: number;
+  opType: string;
+  reason: string;
 }
 
 export interface CostReport {
@@ -58,8 +74,17 @@ export interface CostReport {
   discountSparsity: boolean;
   /** nodes skipped as free (MaxPool, Relu, Quant, ...) */
   freeOps: string[];
-  /** problems that made a node impossible to cost (missing shape, ...) */
-  errors: { node: string; message: string }[];
+  /** problems that made a node impossible to cost (missing shape, ...); `node` named as in UncostedLayer */
+  errors: { node: string; index?: number; message: string }[];
+  /** every layer not in the totals (unsupported op types and errors), in graph order */
+  uncosted: UncostedLayer[];
+  /** layers that need a cost model: the costed ones plus the uncosted ones (free ops such as Relu or Quant are not counted) */
+  layerCount: number;
+}
+
+/** "partial: N of M layers not costed", or undefined when every layer is costed. */
+export function partialSummary(r: Pick<CostReport, 'uncosted' | 'layerCount'>): string | undefined {
+  return r.uncosted.length ? `partial: ${r.uncosted.length} of ${r.layerCount} layers not costed` : undefined;
 }
 
 export const ZERO_COST_OPS = new Set([
@@ -149,28 +174,45 @@ export function* inferenceCostTask(model: Model, opts: CostOptions = {}): Task<C
   // turned unannotated Quant outputs into INT2 etc. and so gave numbers the reference never prints.
   const types = opts.preprocess === false ? annotatedDatatypes(idx) : inferDatatypes(m, { allowScaledInt: true }).types;
   const dtOf = (t: string | undefined): DataType => (t ? types.get(t) ?? FLOAT32 : FLOAT32);
-  const shapeOf = (t: string | undefined, what: string, n: Node): number[] => {
+  // Messages say what is wrong; the node is named once, by whoever shows the message (nameOf).
+  const shapeOf = (t: string | undefined, what: string): number[] => {
     const s = t ? shapes.get(t)?.shape : null;
-    if (!s || s.some((d) => typeof d !== 'number')) throw new Error(`${what} of ${n.name} (${n.opType}) has ${s ? `a symbolic shape [${s.join(',')}]` : 'no known shape'}`);
+    if (!s || s.some((d) => typeof d !== 'number')) throw new Error(`its ${what} has ${s ? `a symbolic shape [${s.join(',')}]` : 'no known shape'}`);
     return s as number[];
+  };
+  /** A node as the user finds it in the opened model: its name there, else its position and op type. */
+  const nameOf = (n: Node): { node: string; index?: number } => {
+    const k = n.output?.[0] ? originOf.get(n.output[0]) : undefined;
+    if (k === undefined) return { node: n.name || `${n.opType ?? '?'} node` };
+    const orig = original[k];
+    return { node: orig.name ? orig.name : `node #${k} (${orig.opType ?? '?'})`, index: k };
   };
 
   const nodes: NodeCost[] = [];
   const unsupported = new Set<string>();
   const free = new Set<string>();
   const errors: CostReport['errors'] = [];
+  const uncosted: UncostedLayer[] = [];
+  const originalIdx = indexGraph(model.graph ?? {});
   for (const [i, n] of idx.nodes.entries()) {
     const op = n.opType ?? '';
     yield { label: 'Costing layers', done: i, total: idx.nodes.length };
     if (!COSTED.has(op)) {
       if (ZERO_COST_OPS.has(op)) free.add(op);
-      else unsupported.add(op);
+      else {
+        unsupported.add(op);
+        uncosted.push({ ...nameOf(n), opType: op, reason: `qonnx-inference-cost has no cost model for ${op}` });
+      }
       continue;
     }
     try {
-      nodes.push(costNode(m, n, discount, dtOf, shapeOf, originOf));
+      const c = costNode(m, n, discount, dtOf, shapeOf, originOf);
+      if (c.originalIndex !== undefined) withRealBits(c, originalIdx.nodes[c.originalIndex], originalIdx);
+      nodes.push(c);
     } catch (e) {
-      errors.push({ node: n.name ?? '', message: (e as Error).message });
+      const who = nameOf(n);
+      errors.push({ ...who, message: (e as Error).message });
+      uncosted.push({ ...who, opType: op, reason: (e as Error).message });
     }
   }
   const node_cost: Record<string, Record<string, PyValue>> = {};
@@ -187,7 +229,37 @@ export function* inferenceCostTask(model: Model, opts: CostOptions = {}): Task<C
   const unsupportedList = [...unsupported].sort();
   total.unsupported = unsupportedList.length ? `{${unsupportedList.map((u) => `'${u}'`).join(', ')}}` : 'set()';
   total.discount_sparsity = discount;
-  return { total_cost: total, optype_cost, node_cost, nodes, unsupported: unsupportedList, discountSparsity: discount, freeOps: [...free].sort(), errors };
+  return {
+    total_cost: total,
+    optype_cost,
+    node_cost,
+    nodes,
+    unsupported: unsupportedList,
+    discountSparsity: discount,
+    freeOps: [...free].sort(),
+    errors,
+    uncosted,
+    layerCount: nodes.length + uncosted.length,
+  };
+}
+
+/**
+ * Where the reference counts input 0 or the weight as FLOAT32 but the tensor comes from a quantizer
+ * with fewer bits (floatQuantizers.ts), the paper formula uses those bits and the node says why.
+ */
+function withRealBits(c: NodeCost, orig: Node, idx: ReturnType<typeof indexGraph>): void {
+  const note = (slot: number, dt: string) => (dt === 'FLOAT32' ? floatQuantizerOf(idx, orig.input?.[slot]) : undefined);
+  const inNote = note(0, c.inDatatype);
+  const wNote = c.opType === 'Upsample' ? undefined : note(1, c.weightDatatype);
+  if (!inNote && !wNote) return;
+  c.floatNotes = {};
+  if (inNote) c.floatNotes.in = { bits: inNote.bits, reason: inNote.reason };
+  if (wNote) c.floatNotes.weight = { bits: wNote.bits, reason: wNote.reason };
+  const ba = inNote?.bits ?? c.paper.ba;
+  // Upsample has no weight: its formula uses the input's bits twice, as finish() does
+  const bw = c.opType === 'Upsample' ? ba : wNote?.bits ?? c.paper.bw;
+  c.paper = { ...c.paper, ba, bw };
+  c.paperBops = paperBops(c.paper.m, c.paper.n, c.paper.fp, ba, bw);
 }
 
 function sumRaw(rs: Record<string, number>[]): Record<string, number> {
@@ -222,7 +294,7 @@ function costNode(
   n: Node,
   discount: boolean,
   dtOf: (t: string | undefined) => DataType,
-  shapeOf: (t: string | undefined, what: string, n: Node) => number[],
+  shapeOf: (t: string | undefined, what: string) => number[],
   originOf: Map<string, number>,
 ): NodeCost {
   const idx = indexGraph(m.graph ?? {});
@@ -235,17 +307,17 @@ function costNode(
   let memW: number | undefined;
   let dens = 1;
   let paper = { m: 0, n: 0, fp: 0 };
-  const oShape = shapeOf(o0, 'output', n);
+  const oShape = shapeOf(o0, 'output');
   const memO = prod(oShape);
   if (op === 'Conv') {
-    const iShape = shapeOf(i0, 'input', n);
-    const wShape = shapeOf(i1, 'weight', n);
+    const iShape = shapeOf(i0, 'input');
+    const wShape = shapeOf(i1, 'weight');
     const k = (a.kernel_shape as number[] | undefined) ?? wShape.slice(2);
     const group = a.group !== undefined ? Number(a.group) : 1;
     const [bsize, ifm] = iShape;
     const ofm = oShape[1];
-    if (ofm !== wShape[0]) throw new Error(`${n.name}: output channels ${ofm} differ from the weight's ${wShape[0]}`);
-    if (ofm % group !== 0) throw new Error(`${n.name}: ${ofm} output channels are not divisible by group ${group}`);
+    if (ofm !== wShape[0]) throw new Error(`output channels ${ofm} differ from the weight's ${wShape[0]}`);
+    if (ofm % group !== 0) throw new Error(`${ofm} output channels are not divisible by group ${group}`);
     macs = bsize * Math.floor(ofm / group) * ifm * prod(k) * prod(oShape.slice(2));
     memW = prod(wShape);
     if (discount) {
@@ -256,8 +328,8 @@ function costNode(
     // paper: m = output elements, n = MACs per output element
     paper = { m: memO, n: (ifm / group) * prod(k), fp: 1 - dens };
   } else if (op === 'MatMul' || op === 'Gemm') {
-    let iShape = shapeOf(i0, 'input', n);
-    let wShape = shapeOf(i1, 'weight', n);
+    let iShape = shapeOf(i0, 'input');
+    let wShape = shapeOf(i1, 'weight');
     if (op === 'Gemm') {
       if (Number(a.transA ?? 0) === 1) iShape = [...iShape].reverse();
       if (Number(a.transB ?? 0) === 1) wShape = [...wShape].reverse();
@@ -272,7 +344,7 @@ function costNode(
       memW = prod(wShape);
       wname = i1;
     } else if (!c0 && !c1) memW = 0;
-    else throw new Error(`${n.name}: both inputs are constant (fold constants first)`);
+    else throw new Error('both inputs are constant (fold constants first)');
     if (discount && wname) {
       dens = density(m, wname);
       macs *= dens;
@@ -282,13 +354,13 @@ function costNode(
   } else {
     // Upsample
     const mode = String(a.mode ?? 'nearest');
-    const iShape = shapeOf(i0, 'input', n);
+    const iShape = shapeOf(i0, 'input');
     if (mode === 'nearest') macs = 0;
     else if (mode === 'linear') {
       const scales = i1 ? idx.initializer.get(i1) : undefined;
       const sv = scales ? Array.from(tensorValues(scales).data as Float32Array) : [];
       macs = 2 * sv.filter((s) => s > 1).length * prod(oShape.slice(2)) * iShape[1] * iShape[0];
-    } else throw new Error(`${n.name}: Upsample mode ${mode} is not supported for estimation`);
+    } else throw new Error(`Upsample mode ${mode} is not supported for estimation`);
     const raw: Record<string, number> = { [`op_mac_${idt.name}_${idt.name}`]: macs, [`mem_o_${odt.name}`]: memO };
     return finish(n, raw, idt, idt, odt, macs, 0, memO, 1, { m: 0, n: 0, fp: 0 }, originOf);
   }
@@ -327,7 +399,7 @@ function finish(
     density: dens,
     raw,
     paperBops: paperBops(p.m, p.n, p.fp, ba, bw),
-    paper: { ...p, accBits },
+    paper: { ...p, accBits, ba, bw },
   };
 }
 

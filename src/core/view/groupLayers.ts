@@ -4,9 +4,7 @@
  * network then reads as its few thousand layers, and each box still opens its compute node.
  */
 import type { ViewEdge, ViewGraph, ViewNode } from './viewGraph.js';
-
-const ROW_H = 16;
-const HEAD_H = 40;
+import { sizeCard } from './cardSize.js';
 
 export function groupLayers(vg: ViewGraph): ViewGraph {
   const byId = new Map(vg.nodes.map((n) => [n.id, n]));
@@ -50,14 +48,16 @@ export function groupLayers(vg: ViewGraph): ViewGraph {
     for (const m of members) groupOf.set(m.id, id);
     const lastQuant = [...members].reverse().find((m) => m.category === 'quant');
     const rows = [...n.rows, { slot: '', tensor: '', text: members.slice(1).map((m) => (m.badge ? `${m.title} ${m.badge}` : m.title)).join(' → ') }];
+    const card = sizeCard({ title: n.title, badge: lastQuant?.badge, subtitle: n.subtitle, rows });
     nodes.push({
       ...n,
       id,
       subtitle: n.subtitle,
       badge: lastQuant?.badge,
-      rows,
-      width: Math.min(340, Math.max(n.width, Math.ceil((rows[rows.length - 1].text.length * 6.1 + 28) / 10) * 10)),
-      height: (n.subtitle ? HEAD_H : HEAD_H - 16) + rows.length * ROW_H + 4,
+      ...(lastQuant?.floatNote ? { floatNote: lastQuant.floatNote } : {}),
+      rows: card.rows,
+      width: card.width,
+      height: card.height,
       members: members.map((m) => m.nodeIndex!).filter((i) => i !== undefined),
     } as ViewNode);
   }

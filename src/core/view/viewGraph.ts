@@ -7,6 +7,8 @@
  * weight) becomes a row inside the node it feeds, so a layer reads as one box. `showConstants` turns both into nodes of their own.
  */
 import { analyzeModel, type ModelAnalysis } from '../analysis/modelAnalysis.js';
+import { floatQuantizerNote } from '../analysis/floatQuantizers.js';
+import { HEAD_H, NODE_W, sizeCard } from './cardSize.js';
 import { groupLayers } from './groupLayers.js';
 import { indexGraph, type GraphIndex } from '../ir/graphIndex.js';
 import { datatypeLabel, formatShape, tensorInfo } from '../ir/tensorInfo.js';
@@ -25,6 +27,10 @@ export interface FoldedRow {
   quantNode?: number;
   /** the constant tensors a summary row stands for (a quantizer's scale, zero point, bit width) */
   tensors?: string[];
+  /** `text` cut into the lines the card shows (cardSize.ts); absent: one line */
+  lines?: string[];
+  /** why qonnx counts the folded quantizer as FLOAT32 although it has fewer bits (floatQuantizers.ts) */
+  floatNote?: string;
 }
 
 export interface ViewNode {
@@ -39,6 +45,8 @@ export interface ViewNode {
   rows: FoldedRow[];
   /** short QONNX summary, e.g. "INT4 · narrow" */
   badge?: string;
+  /** why qonnx counts this quantizer as FLOAT32 although its badge shows fewer bits (floatQuantizers.ts) */
+  floatNote?: string;
   /** for a grouped layer: the node indices it stands for (the compute node first) */
   members?: number[];
   category: OpCategory;
@@ -237,16 +245,11 @@ export interface ViewOptions {
   groupLayers?: boolean;
 }
 
-const NODE_W = 180;
-const MAX_W = 340;
-
 function formatScalar(v: number): string {
   if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : String(Number(v.toPrecision(5)));
 }
-const ROW_H = 16;
-const HEAD_H = 40;
 
 /**
  * An initializer is a constant even when it is also listed as a graph input (IR < 4 exporters list
@@ -298,7 +301,7 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
     });
   }
   /** "Quant INT2 · narrow → Transpose" for the folded chain that ends in tensor t */
-  const chainText = (t: string): { text: string; quant?: number } => {
+  const chainText = (t: string): { text: string; quant?: number; floatNote?: string } => {
     const steps: string[] = [];
     let quant: number | undefined;
     let cur: string | undefined = t;
@@ -310,7 +313,7 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       steps.unshift(`${pn.opType}${isQuantizerOp(pn) ? ` ${quantizerBadge(idx, pn) ?? ''}` : ''}`.trim());
       cur = (pn.input ?? []).find((x) => x && !isConstInput(idx, x)) ?? pn.input?.[0];
     }
-    return { text: `${steps.join(' → ')} ${tensorText(idx, t, analysis)}`, quant };
+    return { text: `${steps.join(' → ')} ${tensorText(idx, t, analysis)}`, quant, floatNote: quant !== undefined ? floatQuantizerNote(idx, nodeList[quant])?.reason : undefined };
   };
 
   const producerId = new Map<string, string>();
@@ -341,7 +344,7 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       const pq = idx.producer.get(t);
       if (pq !== undefined && foldedInto.get(pq) === i) {
         const c = chainText(t);
-        rows.push({ slot, tensor: t, quantNode: c.quant, text: c.text });
+        rows.push({ slot, tensor: t, quantNode: c.quant, text: c.text, ...(c.floatNote ? { floatNote: c.floatNote } : {}) });
         return;
       }
       if (isConstInput(idx, t)) {
@@ -372,10 +375,9 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
         rows.push(...kept, { slot: '', tensor: '', tensors: params, text: detail });
       }
     }
-    // Width from content: roughly 7 px per title character, 6.1 px per monospace row character.
-    let width = Math.max(NODE_W, (n.opType?.length ?? 0) * 7.5 + (badge ? badge.length * 6 + 24 : 0) + 24);
-    for (const r of rows) width = Math.max(width, (r.slot.length + r.text.length + 1) * 6.1 + 28);
-    width = Math.min(MAX_W, Math.ceil(width / 10) * 10);
+    const floatNote = cat === 'quant' ? floatQuantizerNote(idx, n)?.reason : undefined;
+    // Size from content: rows are shown whole (wrapped when wider than the widest card).
+    const card = sizeCard({ title: n.opType ?? '?', badge, subtitle: n.name ?? '', rows });
     nodes.push({
       id,
       kind: 'op',
@@ -383,11 +385,12 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       subtitle: n.name ?? '',
       domain: n.domain ?? '',
       nodeIndex: i,
-      rows,
+      rows: card.rows,
       badge,
+      ...(floatNote ? { floatNote } : {}),
       category: cat,
-      width,
-      height: (n.name ? HEAD_H : HEAD_H - 16) + rows.length * ROW_H + (rows.length ? 4 : 0),
+      width: card.width,
+      height: card.height,
     });
   });
 
