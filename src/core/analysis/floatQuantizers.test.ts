@@ -152,3 +152,16 @@ describe('a Quant whose bit width is a 1-element array', () => {
     expect(row.floatNote).toContain('1-element array');
   });
 });
+
+describe('a Quant with a zero point other than 0', () => {
+  it('is FLOAT32 for qonnx (integer datatypes need zero point 0); the note keeps its 4 bits', () => {
+    const m = quantMlp([]);
+    const g = m.graph!;
+    const shifted: Model = { ...m, graph: { ...g, initializer: (g.initializer ?? []).map((t) => (t.name === 'qa_z' ? f32('qa_z', [], [2]) : t)) } };
+    expect(inferDatatypes(shifted, { allowScaledInt: true }).types.get('xq')?.name).toBe('FLOAT32');
+    const note = floatQuantizerNote(indexGraph(shifted.graph!), nodeNamed(shifted, 'act_q'))!;
+    expect(note.reason).toContain('zero point is not 0');
+    expect(note.bits).toBe(4);
+    expect(inferenceCost(shifted).nodes[0].paper.ba).toBe(4);
+  });
+});
