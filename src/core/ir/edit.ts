@@ -6,6 +6,8 @@ import type { Attribute, Graph, Model, Node, StringEntry, ValueInfo } from './ty
 import { int64From } from './types.js';
 import { indexGraph } from './graphIndex.js';
 import { renameTensors } from '../passes/renameTensor.js';
+import { reconcileDeclarations } from '../passes/reconcileDeclarations.js';
+import { inferShapes } from '../analysis/shapeInference.js';
 
 export function updateGraph(model: Model, fn: (g: Graph) => Graph): Model {
   return { ...model, graph: fn(model.graph ?? {}) };
@@ -21,8 +23,15 @@ export function updateNode(model: Model, nodeIndex: number, fn: (n: Node) => Nod
   });
 }
 
-/** Replace (or add) one attribute of one node; the attribute keeps its position. */
+/**
+ * Replace (or add) one attribute of one node; the attribute keeps its position. Declarations the new
+ * value contradicts (a Conv's output shape after a new stride) are brought in line.
+ */
 export function setAttribute(model: Model, nodeIndex: number, attr: Attribute): Model {
+  return reconcileDeclarations(setAttributeOnly(model, nodeIndex, attr));
+}
+
+function setAttributeOnly(model: Model, nodeIndex: number, attr: Attribute): Model {
   return updateNode(model, nodeIndex, (n) => {
     const attrs = n.attribute ?? [];
     const at = attrs.findIndex((a) => a.name === attr.name);
@@ -71,16 +80,23 @@ export function deleteNode(model: Model, nodeIndex: number): Model {
   if (data.length !== 1 || outs.length !== 1)
     throw new Error(`Only a node with one data input and one output can be deleted and bridged (${n.opType} '${n.name}' has ${data.length} data inputs and ${outs.length} outputs)`);
   const [inp] = data, [out] = outs;
+  // the node's consumers must be able to read its input instead: same element type and shape
+  const shapes = inferShapes(model).tensors;
+  const a = shapes.get(inp), b = shapes.get(out);
+  const show = (t: typeof a) => `[${(t?.shape ?? []).map((d) => d ?? '?').join(',')}]`;
+  const known = (t: typeof a) => !!t?.shape && t.shape.every((d) => typeof d === 'number');
+  if (a && b && ((known(a) && known(b) && show(a) !== show(b)) || (a.elemType && b.elemType && a.elemType !== b.elemType)))
+    throw new Error(`${n.opType} '${n.name || `#${nodeIndex}`}' changes its input ${show(a)} into ${show(b)}: its consumers cannot read the input instead, so it cannot be deleted and bridged`);
   const nodes = (g.node ?? []).filter((_, i) => i !== nodeIndex);
   let m: Model = { ...model, graph: { ...g, node: nodes } };
   if (idx.output.has(out)) {
     // the graph output keeps its name: the input tensor takes it, when nothing else reads the input
     if ((idx.consumers.get(inp) ?? []).length > 1 || idx.input.has(inp))
       throw new Error(`'${out}' is a graph output and '${inp}' is used elsewhere; expose '${inp}' as an output instead`);
-    return renameTensors(m, new Map([[inp, out]]));
+    return reconcileDeclarations(renameTensors(m, new Map([[inp, out]])));
   }
   m = { ...m, graph: { ...m.graph, node: nodes.map((x) => ((x.input ?? []).includes(out) ? { ...x, input: (x.input ?? []).map((t) => (t === out ? inp : t)) } : x)), valueInfo: (g.valueInfo ?? []).filter((v) => v.name !== out) } };
-  return m;
+  return reconcileDeclarations(m);
 }
 
 /** Make any tensor a graph output (its type and shape from the given analysis, when known). */
@@ -99,7 +115,10 @@ export function exposeAsOutput(model: Model, tensor: string, elemType = 1, shape
   return { ...model, graph: { ...g, output: [...(g.output ?? []), vi] } };
 }
 
-/** Set the declared shape of a graph input (value_info of other tensors is dropped: re-infer). */
+/**
+ * Set the declared shape of a graph input. value_info of other tensors is dropped (readers infer it again)
+ * and the graph outputs take the shapes the new input gives them.
+ */
 export function setInputShape(model: Model, input: string, dims: (number | string)[]): Model {
   const g = model.graph ?? {};
   const inputs = (g.input ?? []).map((i) =>
@@ -110,5 +129,5 @@ export function setInputShape(model: Model, input: string, dims: (number | strin
           type: { ...(i.type ?? {}), tensorType: { ...(i.type?.tensorType ?? { elemType: 1 }), shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: int64From(d) } : { dimParam: d })) } } },
         },
   );
-  return { ...model, graph: { ...g, input: inputs, valueInfo: [] } };
+  return reconcileDeclarations({ ...model, graph: { ...g, input: inputs, valueInfo: [] } });
 }

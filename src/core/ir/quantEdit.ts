@@ -3,7 +3,7 @@ import { int64From, int64ToNumber, type Model, type Tensor } from './types.js';
 import { indexGraph } from './graphIndex.js';
 import { attrMap } from '../analysis/shapeInference.js';
 import { resolveCustomOp } from '../qonnx/registry.js';
-import { tensorValues, toNumbers } from '../onnx/tensorData.js';
+import { canHold, numericTensor, tensorValues, toNumbers, WRITABLE_TYPES } from '../onnx/tensorData.js';
 import type { Attribute, Node } from './types.js';
 import { setAnnotation, getAnnotation } from '../qonnx/annotations.js';
 import { FLOAT32 } from '../qonnx/datatypes.js';
@@ -13,6 +13,20 @@ import { quantizerRole, type QuantizerRole } from './quantizerRoles.js';
 export function scalarFloatTensor(name: string, v: number, like?: Tensor): Tensor {
   const raw = new Uint8Array(new Float32Array([v]).buffer);
   return { name, dims: (like?.dims ?? []).map((d) => int64From(int64ToNumber(d))), dataType: 1, rawData: raw };
+}
+
+/**
+ * A parameter initializer holding `v` in the element type and shape of the tensor it replaces (`like`):
+ * a QKeras export's INT64 bit width stays INT64, so the file's declarations and the ops that read it
+ * (Brevitas computes bias bit widths with Add/Max over them) still agree. Undefined when that type cannot
+ * hold `v` (2.5 in an INT64, a type we cannot write): the caller then adds a new FLOAT32 tensor instead.
+ */
+export function parameterLike(name: string, v: number, like?: Tensor): Tensor | undefined {
+  const dataType = like?.dataType || 1;
+  if (!WRITABLE_TYPES.has(dataType) || !canHold(dataType, v)) return undefined;
+  const dims = (like?.dims ?? []).map((d) => int64ToNumber(d));
+  const count = dims.reduce((a, b) => a * b, 1);
+  return numericTensor(name, dataType, dims, new Array<number>(count).fill(v));
 }
 
 /**
@@ -27,7 +41,7 @@ export function withAllQuantBits(model: Model, bits: number): Model {
   if (!targets.size) return model;
   return {
     ...model,
-    graph: { ...g, initializer: (g.initializer ?? []).map((t) => (t.name && targets.has(t.name) ? scalarFloatTensor(t.name, bits, t) : t)) },
+    graph: { ...g, initializer: (g.initializer ?? []).map((t) => (t.name && targets.has(t.name) ? (parameterLike(t.name, bits, t) ?? scalarFloatTensor(t.name, bits, t)) : t)) },
   };
 }
 
@@ -100,11 +114,14 @@ export function setQuantizer(model: Model, nodeIndex: number, change: QuantizerC
     if (cur && !old) throw new Error(`The ${what} of ${n.name || n.opType} is computed by the graph, not a constant; it cannot be set here`);
     // shared with another node, or with another input of this node (e.g. Trunc's in_bw and out_bw)
     const sharedWithOthers = !!cur && ((idx.consumers.get(cur) ?? []).some((c) => c !== nodeIndex) || inputs.some((t, j) => j !== k && t === cur));
-    if (!cur || sharedWithOthers) {
+    // the same element type and shape as before; a type that cannot hold the value (an INT64 scale set to
+    // 0.5) gets a new FLOAT32 tensor under a new name, so no declaration of the old name is contradicted
+    const sameType = parameterLike(cur ?? '', v, old);
+    if (!cur || sharedWithOthers || !sameType) {
       const name = uniqueName(used, `${n.name || `${n.opType}_${nodeIndex}`}_${what === 'bits' ? 'bitwidth' : what}`);
-      newInits.push(scalarFloatTensor(name, v, old));
+      newInits.push(parameterLike(name, v, old) ?? scalarFloatTensor(name, v, old));
       inputs[k] = name;
-    } else replaced.set(cur, scalarFloatTensor(cur, v, old));
+    } else replaced.set(cur, sameType);
   };
   setParam('bits', change.bits);
   setParam('scale', change.scale);

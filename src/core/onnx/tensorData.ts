@@ -4,7 +4,7 @@
  */
 import { ModelError } from '../errors.js';
 import type { Tensor } from '../ir/types.js';
-import { int64ToBigInt, int64ToNumber } from '../ir/types.js';
+import { int64From, int64ToBigInt, int64ToNumber } from '../ir/types.js';
 import { elementType, elementTypeName } from './elementTypes.js';
 
 export type TensorArray =
@@ -244,4 +244,53 @@ function fp4ToNumbers(d: Uint8Array, out: Float64Array): Float64Array {
     out[i] = e === 0 ? s * m * 0.5 : s * (1 + m / 2) * 2 ** (e - 1);
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Writing values
+
+const WRITERS: Record<number, { min: number; max: number; int: boolean }> = {
+  1: { min: -3.4028234663852886e38, max: 3.4028234663852886e38, int: false },
+  2: { min: 0, max: 255, int: true },
+  3: { min: -128, max: 127, int: true },
+  4: { min: 0, max: 65535, int: true },
+  5: { min: -32768, max: 32767, int: true },
+  6: { min: -2147483648, max: 2147483647, int: true },
+  7: { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, int: true },
+  11: { min: -Number.MAX_VALUE, max: Number.MAX_VALUE, int: false },
+};
+
+/** Element types `numericTensor` can write. */
+export const WRITABLE_TYPES: ReadonlySet<number> = new Set(Object.keys(WRITERS).map(Number));
+
+/** Whether a tensor of element type `dataType` can hold `v` (an integer in range for integer types; float types round). */
+export function canHold(dataType: number, v: number): boolean {
+  const w = WRITERS[dataType];
+  if (!w) return false;
+  if (w.int) return Number.isInteger(v) && v >= w.min && v <= w.max;
+  return !Number.isFinite(v) || Math.abs(v) <= w.max;
+}
+
+/** A raw-data initializer of the given element type holding `values` (converted, not checked). */
+export function numericTensor(name: string, dataType: number, shape: readonly number[], values: ArrayLike<number>): Tensor {
+  const n = values.length;
+  let raw: Uint8Array;
+  switch (dataType) {
+    case 1: raw = new Uint8Array(Float32Array.from(values).buffer); break;
+    case 2: raw = Uint8Array.from(values); break;
+    case 3: raw = new Uint8Array(Int8Array.from(values).buffer); break;
+    case 4: raw = new Uint8Array(Uint16Array.from(values).buffer); break;
+    case 5: raw = new Uint8Array(Int16Array.from(values).buffer); break;
+    case 6: raw = new Uint8Array(Int32Array.from(values).buffer); break;
+    case 7: {
+      const a = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) a[i] = BigInt(Math.trunc(values[i]));
+      raw = new Uint8Array(a.buffer);
+      break;
+    }
+    case 11: raw = new Uint8Array(Float64Array.from(values).buffer); break;
+    default:
+      throw new Error(`cannot write element type ${dataType}`);
+  }
+  return { name, dims: shape.map((d) => int64From(d)), dataType, rawData: raw };
 }

@@ -72,31 +72,8 @@ export function readNumbers(t: Tensor | undefined): { dataType: number; shape: n
   }
 }
 
-/** Element types `numericTensor` can write. */
-export const WRITABLE_TYPES: ReadonlySet<number> = new Set([FLOAT_T, UINT8_T, INT8_T, UINT16_T, INT16_T, INT32_T, INT64_T]);
-
-/** A raw-data initializer of the given element type holding `values` (converted, not checked). */
-export function numericTensor(name: string, dataType: number, shape: readonly number[], values: ArrayLike<number>): Tensor {
-  const n = values.length;
-  let raw: Uint8Array;
-  switch (dataType) {
-    case FLOAT_T: raw = new Uint8Array(Float32Array.from(values).buffer); break;
-    case UINT8_T: raw = Uint8Array.from(values); break;
-    case INT8_T: raw = new Uint8Array(Int8Array.from(values).buffer); break;
-    case UINT16_T: raw = new Uint8Array(Uint16Array.from(values).buffer); break;
-    case INT16_T: raw = new Uint8Array(Int16Array.from(values).buffer); break;
-    case INT32_T: raw = new Uint8Array(Int32Array.from(values).buffer); break;
-    case INT64_T: {
-      const a = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) a[i] = BigInt(Math.trunc(values[i]));
-      raw = new Uint8Array(a.buffer);
-      break;
-    }
-    default:
-      throw new Error(`cannot write element type ${dataType}`);
-  }
-  return { name, dims: shape.map((d) => int64From(d)), dataType, rawData: raw };
-}
+export { WRITABLE_TYPES, numericTensor } from '../onnx/tensorData.js';
+import { numericTensor } from '../onnx/tensorData.js';
 
 export const f32Tensor = (name: string, x: F32Tensor): Tensor => numericTensor(name, FLOAT_T, x.shape, x.data);
 export const int64Tensor = (name: string, values: readonly number[]): Tensor => numericTensor(name, INT64_T, [values.length], values);

@@ -103,7 +103,9 @@ function removeOne(model: Model, atol: number, skip: Set<Node>): Model | undefin
         return [{ ...m, output: (m.output ?? []).map((o) => (o === x ? y : o)) }];
       });
       const anns = moveAnnotation(g, x, y);
-      const valueInfo = g.valueInfo?.filter((v) => v.name !== x || idx.valueInfo.has(y) || idx.output.has(y)).map((v) => (v.name === x ? { ...v, name: y } : v));
+      // X's declaration becomes Y's unless Y is declared already (in value_info or as a graph output)
+      const yDeclared = idx.valueInfo.has(y) || idx.output.has(y);
+      const valueInfo = g.valueInfo?.filter((v) => v.name !== x || !yDeclared).map((v) => (v.name === x ? { ...v, name: y } : v));
       return { ...model, graph: { ...g, node, valueInfo, ...(anns ? { quantizationAnnotation: anns } : {}) } };
     }
     if (idx.output.has(y)) {

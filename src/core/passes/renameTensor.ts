@@ -1,5 +1,22 @@
 /** Rename tensors everywhere they are referenced: nodes, initializers, graph io, value_info, annotations. */
-import type { Graph, Model } from '../ir/types.js';
+import type { Graph, Model, ValueInfo } from '../ir/types.js';
+
+/**
+ * value_info without the entries a rename made redundant: a tensor renamed to a graph input's or output's
+ * name is declared there, and two tensors merged into one name keep the first entry. Readers reject a
+ * tensor declared twice (qonnx: "Multiple ValueInfoProto found").
+ */
+function oneDeclarationEach(vi: ValueInfo[] | null | undefined, inputs: ValueInfo[] | null | undefined, outputs: ValueInfo[] | null | undefined): ValueInfo[] | null | undefined {
+  if (!vi) return vi;
+  const seen = new Set<string>([...(inputs ?? []), ...(outputs ?? [])].map((v) => v.name ?? ''));
+  const out = vi.filter((v) => {
+    const name = v.name ?? '';
+    if (seen.has(name)) return false;
+    seen.add(name);
+    return true;
+  });
+  return out.length === vi.length ? vi : out;
+}
 
 export function renameTensors(model: Model, renames: Map<string, string>): Model {
   if (renames.size === 0) return model;
@@ -17,7 +34,7 @@ export function renameTensors(model: Model, renames: Map<string, string>): Model
     initializer: touch(g.initializer),
     input: touch(g.input),
     output: touch(g.output),
-    valueInfo: touch(g.valueInfo),
+    valueInfo: oneDeclarationEach(touch(g.valueInfo), touch(g.input), touch(g.output)),
     quantizationAnnotation: g.quantizationAnnotation?.map((a) => (a.tensorName != null && renames.has(a.tensorName) ? { ...a, tensorName: renames.get(a.tensorName)! } : a)),
   };
   return { ...model, graph };

@@ -8,6 +8,7 @@ import { indexGraph } from '../ir/graphIndex.js';
 import type { Graph, Model, Node } from '../ir/types.js';
 import { giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from './cleanupPasses.js';
 import { runSync, type Task } from '../task.js';
+import { reconcileDeclarationsPass } from './reconcileDeclarations.js';
 import { toFixpointTask, type Pass, type PassResult } from './pass.js';
 
 /**
@@ -109,9 +110,10 @@ export const sortCommutativeInputsInitializerLast: Pass = {
  * The tidy-up steps, in the order they run. Static graph inputs go before unused tensors (the
  * reference runs them the other way round): a weight that is both a graph input and an initializer
  * and that a pass made unused (BatchNorm parameters after BatchNormToAffine) would otherwise lose its
- * initializer first and stay behind as a graph input that needs a value.
+ * initializer first and stay behind as a graph input that needs a value. Last, the declarations are
+ * brought in line with what the pass made of the graph (readers reject a stale value_info).
  */
-export const TIDY_STEPS: readonly Pass[] = [removeStaticGraphInputs, removeUnusedTensors, sortGraph, sortCommutativeInputsInitializerLast, giveUniqueParameterTensors];
+export const TIDY_STEPS: readonly Pass[] = [removeStaticGraphInputs, removeUnusedTensors, sortGraph, sortCommutativeInputsInitializerLast, giveUniqueParameterTensors, reconcileDeclarationsPass];
 
 export function tidyUp(model: Model): PassResult {
   return runSync(tidyUpTask(model));
