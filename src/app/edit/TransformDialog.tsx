@@ -24,7 +24,7 @@ export function DiffView({ diff, limit = 40 }: { diff: ModelDiff; limit?: number
       </p>
       {diff.precision.length > 0 && (
         <ul className="diff-list">
-          {diff.precision.slice(0, limit).map((p) => <li key={p.name}><span className="mono">{p.name}</span>: {p.before} → <b>{p.after}</b></li>)}
+          {diff.precision.slice(0, limit).map((p) => <li key={p.name}><span className="mono">{p.name}</span>{p.was !== undefined && <span className="muted"> (was <span className="mono">{p.was}</span>)</span>}: {p.before} → <b>{p.after}</b></li>)}
         </ul>
       )}
       {diff.removed.length > 0 && (

@@ -32,14 +32,25 @@ describe('correspondingNode', () => {
     expect(correspondingNode(del, j, tfc)).toBe(later);
   });
 
-  it('across a transformation that reorders and renames nodes, a node is found by name, output or not at all', () => {
+  it('across a transformation that reorders and renames nodes, a node is found by what it computes', () => {
     const clean = applyTransform(tfc, 'cleanup').model;
-    // cleanup renames every node <OpType>_<k> and every tensor: nothing to follow, so no false match
+    // cleanup sorts the weight quantizers first and renames every node <OpType>_<k> and every tensor
+    const name = (i: number | undefined) => (i === undefined ? undefined : clean.graph!.node![i].name);
+    const at = (n: string) => nodes.findIndex((x) => x.name === n);
+    expect(name(correspondingNode(tfc, at('Quant_18'), clean))).toBe('Quant_0');
+    expect(name(correspondingNode(tfc, at('Quant_13'), clean))).toBe('Quant_4');
+    expect(name(correspondingNode(tfc, at('MatMul_20'), clean))).toBe('MatMul_0');
+    // the folded ones have no counterpart; every other node keeps its op type
+    expect(correspondingNode(tfc, at('Transpose_19'), clean)).toBeUndefined();
     for (let i = 0; i < nodes.length; i++) {
       const j = correspondingNode(tfc, i, clean);
       if (j !== undefined) expect(clean.graph!.node![j].opType).toBe(nodes[i].opType);
+      else expect(['Shape', 'Gather', 'Unsqueeze', 'Concat', 'Transpose', 'Pow']).toContain(nodes[i].opType);
     }
-    // undoing it: each node of the cleaned version maps back only to a node of the same op type
+    // undoing it: from the cleaned version back to the node it was
+    const back = correspondingNode(clean, clean.graph!.node!.findIndex((n) => n.name === 'Quant_4'), tfc);
+    expect(nodes[back!].name).toBe('Quant_13');
+    // a pass that only reorders: the same node objects
     const sorted = applyTransform(tfc, 'sort-graph').model;
     for (let i = 0; i < nodes.length; i++) {
       const j = correspondingNode(tfc, i, sorted);

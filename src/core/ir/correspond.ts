@@ -3,29 +3,25 @@
  * selection follows the node instead of pointing at whatever now has its index.
  */
 import { indexGraph } from './graphIndex.js';
+import { pairNodes } from './pairNodes.js';
 import type { Model } from './types.js';
 
 /**
- * The index in `to` of node `index` of `from`: the same node object (versions share unchanged nodes),
- * else the node with the same non-empty name, else the one producing the same first output;
- * undefined when there is none (the node was deleted or rewritten).
+ * The index in `to` of node `index` of `from`: the node paired with it by what it computes and where it
+ * sits (pairNodes: the same node object first, then signatures and edges; names only settle look-alikes),
+ * so a node renamed or moved by a pass is still followed; undefined when it has no counterpart (deleted
+ * or rewritten).
  */
 export function correspondingNode(from: Model, index: number, to: Model): number | undefined {
   const n = from.graph?.node?.[index];
   if (!n) return undefined;
+  // the same node object (an edit elsewhere, undo, redo) needs no pairing
   const nodes = to.graph?.node ?? [];
+  if (nodes[index] === n) return index;
   const same = nodes.indexOf(n);
-  if (same >= 0) return same;
-  if (n.name) {
-    const byName = nodes.findIndex((m) => m.name === n.name && m.opType === n.opType);
-    if (byName >= 0) return byName;
-  }
-  const out = n.output?.[0];
-  if (out) {
-    const p = indexGraph(to.graph ?? {}).producer.get(out);
-    if (p !== undefined && nodes[p].opType === n.opType) return p;
-  }
-  return undefined;
+  if (same >= 0 && nodes.indexOf(n, same + 1) < 0) return same;
+  const j = pairNodes(from, to).bOfA[index];
+  return j >= 0 ? j : undefined;
 }
 
 /** Whether a tensor of this name exists in the model (produced, an initializer, or a graph input/output). */

@@ -2,16 +2,23 @@
  * diffModels on hand-made edits of zoo_TFC_2W2A, with the exact lists expected (node indices as in the
  * table of quantEdit.test.ts), and on the QONNX cleanup, which renames every node and tensor: renamed
  * nodes are paired with the node they were, and constants that were only renamed are not reported.
+ * Pairing across a cleanup (which sorts the graph, so that a new Quant_2 may be the old Quant_3) is
+ * checked on every quantized model of testdata against what the nodes hold, not against names.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
 import { applyTransform } from '../passes/apply.js';
+import { attrMap } from '../analysis/shapeInference.js';
+import { tensorValues, toNumbers } from '../onnx/tensorData.js';
+import { build, initF, nd, vi } from '../passes/passTestSupport.js';
 import { diffIsEmpty, diffModels, editedNodes, sameBytes } from './diff.js';
 import { deleteNode, exposeAsOutput, renameNode, renameTensor, setAttribute } from './edit.js';
-import { setQuantizer } from './quantEdit.js';
-import { int64From, type Model, type Node } from './types.js';
+import { indexGraph } from './graphIndex.js';
+import { pairNodes } from './pairNodes.js';
+import { quantizerInfo, setQuantizer } from './quantEdit.js';
+import { int64From, type Attribute, type Model, type Node, type Tensor } from './types.js';
 import { TEST_MODELS } from '../testing/paths.js';
 
 function sharedModel(name: string): Model {
@@ -168,7 +175,215 @@ describe('diffModels after the QONNX cleanup (every node and tensor renamed)', (
       Sub_1: [], Div_0: ['constant Div_0_param0'], // was computed by Pow
       Mul_1: [], Add_0: [],
     });
-    // precision is matched by name: no quantizer kept its name, so none is listed
+    // every quantizer is paired with the one it was, and the cleanup changes no precision
     expect(diff.precision).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Pairing by content across renames and reordering
+
+const QUANT_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'FloatQuant', 'MultiThreshold']);
+
+/** The precision text the diff shows, written out from the quantizer's parameters. */
+function precisionText(m: Model, i: number): string {
+  const q = quantizerInfo(m, i);
+  if (q.opType === 'BipolarQuant') return 'BIPOLAR';
+  if (q.opType === 'FloatQuant') return `E${q.exponentBits}M${q.mantissaBits}`;
+  return `${q.signed ? 'INT' : 'UINT'}${q.bits}${q.narrow ? ' narrow' : ''}${q.roundingMode && q.roundingMode !== 'ROUND' ? ` ${q.roundingMode}` : ''}`;
+}
+
+const sortedValues = (t: Tensor) => Array.from(toNumbers(tensorValues(t))).sort((x, y) => x - y);
+
+/**
+ * Whether node i of a and node j of b hold the same thing, judged without the pairing's signatures:
+ * op type, attribute values, quantizer parameters, the values of constant inputs (as sorted lists, so a
+ * weight the cleanup transposed still counts), and the op types of the nodes around them (walking
+ * through the nodes of a that have no counterpart, such as the Transposes the cleanup folds).
+ */
+function sameNode(a: Model, i: number, b: Model, j: number, bOfA: Int32Array): string[] {
+  const ia = indexGraph(a.graph!), ib = indexGraph(b.graph!);
+  const na = ia.nodes[i], nb = ib.nodes[j];
+  const bad: string[] = [];
+  if (na.opType !== nb.opType) return [`op ${na.opType} vs ${nb.opType}`];
+  const json = (x: unknown) => JSON.stringify(x, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v));
+  if (json(attrMap(na)) !== json(attrMap(nb))) bad.push('attributes');
+  if (QUANT_OPS.has(na.opType!) && na.opType !== 'MultiThreshold') {
+    const { nodeIndex: _x, name: _y, layer: _z, ...qa } = quantizerInfo(a, i) as unknown as Record<string, unknown>;
+    const { nodeIndex: _u, name: _v, layer: _w, ...qb } = quantizerInfo(b, j) as unknown as Record<string, unknown>;
+    if (json(qa) !== json(qb)) bad.push(`quantizer ${json(qa)} vs ${json(qb)}`);
+  }
+  const consts = (idx: typeof ia, n: Node) => (n.input ?? []).map((t) => (idx.initializer.has(t) ? json(sortedValues(idx.initializer.get(t)!)) : null));
+  const ca = consts(ia, na), cb = consts(ib, nb);
+  if (ca.filter((x) => x !== null).length === cb.filter((x) => x !== null).length) {
+    // slot by slot, or as a set where the cleanup moved constants of commutative ops last
+    const both = ca.every((x, k) => x === null || cb[k] === null || x === cb[k]);
+    if (!both && json(ca.filter((x) => x).sort()) !== json(cb.filter((x) => x).sort())) bad.push('constants');
+  } else ca.forEach((x, k) => x !== null && cb[k] !== null && cb[k] !== undefined && x !== cb[k] && bad.push(`constant ${k}`));
+  // readers of each output, through the nodes of a that are gone
+  const readersA = (t: string): string[] =>
+    (ia.consumers.get(t) ?? []).flatMap((c) => (bOfA[c] >= 0 ? [ia.nodes[c].opType!] : (ia.nodes[c].output ?? []).flatMap(readersA)));
+  (nb.output ?? []).forEach((t, k) => {
+    const x = readersA(na.output![k]).sort(), y = (ib.consumers.get(t) ?? []).map((c) => ib.nodes[c].opType!).sort();
+    if (json(x) !== json(y)) bad.push(`readers of output ${k}: ${x} vs ${y}`);
+  });
+  return bad;
+}
+
+const quantizedModels = fs
+  .readdirSync(TEST_MODELS)
+  .filter((f) => f.endsWith('.onnx'))
+  .filter((f) => sharedModel(f).graph!.node!.some((n) => QUANT_OPS.has(n.opType!)));
+
+describe('diffModels after the QONNX cleanup of every quantized model in testdata', () => {
+  it('finds the quantized models', () => {
+    expect(quantizedModels.length).toBeGreaterThanOrEqual(10);
+    expect(quantizedModels).toContain('qonnx_espcn_subpixel_quant.onnx');
+  });
+
+  for (const file of quantizedModels) {
+    it(`${file}: no precision change, and each node paired with the node it was`, () => {
+      const m = sharedModel(file);
+      const { model: clean, diff } = applyTransform(m, 'cleanup'); // what the Transform dialog shows
+      expect(diff.precision).toEqual([]);
+      // the Compare dialog reads the cleaned model back from its bytes
+      expect(diffModels(m, decodeModel(encodeModel(clean))).precision).toEqual([]);
+      expect(diff.added).toEqual([]);
+      const { aOfB, bOfA } = pairNodes(m, clean);
+      for (const c of diff.changed) expect(c.a).toBe(aOfB[c.b]);
+      const wrong: string[] = [];
+      clean.graph!.node!.forEach((n, j) => {
+        const bad = sameNode(m, aOfB[j], clean, j, bOfA);
+        if (bad.length) wrong.push(`${n.name} (was ${m.graph!.node![aOfB[j]].name}): ${bad.join('; ')}`);
+      });
+      expect(wrong).toEqual([]);
+      // renames are reported as renames, from the name of the node paired
+      for (const c of diff.changed) {
+        const before = m.graph!.node![c.a].name ?? '';
+        expect(c.what.includes(`renamed from ${before || '(unnamed)'}`)).toBe(before !== c.name);
+      }
+    });
+  }
+});
+
+const BREVITAS = 'onnx.brevitas';
+const intAttr = (name: string, v: number): Attribute => ({ name, type: 2, i: int64From(v) });
+const intsAttr = (name: string, v: number[]): Attribute => ({ name, type: 7, ints: v.map((x) => int64From(x)) });
+const ROUND: Attribute = { name: 'rounding_mode', type: 3, s: new TextEncoder().encode('ROUND') };
+
+/**
+ * A VGG-style Brevitas export: input quantizer (INT8), then Conv blocks whose weights are quantized
+ * to INT8 narrow and whose ReLU outputs to UINT8, some with a MaxPool. Nodes are named per op type in
+ * export order (Quant_0 input, Quant_1 weights, Quant_2 activations, Quant_3 weights, ...); the cleanup
+ * sorts the weight quantizers first, so its Quant_2 is the old Quant_3 and its Quant_4 the old Quant_2.
+ */
+function vggExport(): Model {
+  const nodes: Node[] = [];
+  const inits: Tensor[] = [];
+  let q = 0;
+  const quant = (x: string, bits: number, signed: boolean, narrow: boolean, scale: number, tag: string) => {
+    const name = `Quant_${q++}`;
+    inits.push(initF(`${tag}.scale`, [], [scale]), initF(`${tag}.zero_point`, [], [0]), initF(`${tag}.bit_width`, [], [bits]));
+    nodes.push(nd('Quant', [x, `${tag}.scale`, `${tag}.zero_point`, `${tag}.bit_width`], [`${name}_out`], name, [intAttr('narrow', narrow ? 1 : 0), ROUND, intAttr('signed', signed ? 1 : 0)], BREVITAS));
+    return `${name}_out`;
+  };
+  let x = quant('input', 8, true, false, 1 / 64, 'input_quant');
+  let cin = 3;
+  ([[4, false], [4, true], [8, true]] as const).forEach(([cout, pool], k) => {
+    const w = `features.${k}.weight`;
+    inits.push(initF(w, [cout, cin, 3, 3], Array.from({ length: cout * cin * 9 }, (_, i) => Math.fround(Math.sin(0.37 * i + k)))));
+    const wq = quant(w, 8, true, true, 1 / 128, `features.${k}.weight_quant`);
+    nodes.push(nd('Conv', [x, wq], [`Conv_${k}_out`], `Conv_${k}`, [intsAttr('kernel_shape', [3, 3]), intsAttr('pads', [1, 1, 1, 1])]));
+    nodes.push(nd('Relu', [`Conv_${k}_out`], [`Relu_${k}_out`], `Relu_${k}`));
+    x = quant(`Relu_${k}_out`, 8, false, false, 1 / 32, `features.${k}.act_quant`);
+    if (pool) {
+      nodes.push(nd('MaxPool', [x], [`MaxPool_${k}_out`], `MaxPool_${k}`, [intsAttr('kernel_shape', [2, 2]), intsAttr('strides', [2, 2])]));
+      x = `MaxPool_${k}_out`;
+    }
+    cin = cout;
+  });
+  return build({ nodes, inits, inputs: [vi('input', [1, 3, 8, 8])], outputs: [vi(x, [1, 8, 2, 2])] });
+}
+
+describe('diffModels pairs nodes by what they compute, not by name', () => {
+  const vgg = vggExport();
+  const { model: clean, diff } = applyTransform(vgg, 'cleanup');
+  const byName = (m: Model, name: string) => m.graph!.node!.findIndex((n) => n.name === name);
+  /**
+   * The quantizers of the export that hold what quantizer j of the cleaned model holds (parameters,
+   * constant values, neighbours): one for a weight quantizer, maybe two for look-alike activation ones.
+   */
+  const sameQuantizers = (j: number) =>
+    vgg.graph!.node!.flatMap((n, i) => (n.opType === 'Quant' && sameNode(vgg, i, clean, j, pairNodes(vgg, clean).bOfA).length === 0 ? [i] : []));
+
+  it('a VGG-style Brevitas export: the cleanup permutes the Quant names, and no precision changes', () => {
+    // the names really are permuted onto quantizers of other precisions
+    expect(clean.graph!.node!.filter((n) => n.opType === 'Quant').map((n) => n.name)).toEqual(['Quant_0', 'Quant_1', 'Quant_2', 'Quant_3', 'Quant_4', 'Quant_5', 'Quant_6']);
+    expect(precisionText(clean, byName(clean, 'Quant_2'))).toBe('INT8 narrow');
+    expect(precisionText(vgg, byName(vgg, 'Quant_2'))).toBe('UINT8');
+    expect(diff.precision).toEqual([]);
+    expect(diff.added).toEqual([]);
+    expect(diff.removed).toEqual([]);
+    const renamed = Object.fromEntries(diff.changed.filter((c) => c.what.some((w) => w.startsWith('renamed'))).map((c) => [c.name, vgg.graph!.node![c.a].name]));
+    expect(renamed).toEqual({ Quant_2: 'Quant_3', Quant_3: 'Quant_5', Quant_4: 'Quant_2', Quant_5: 'Quant_4', MaxPool_0: 'MaxPool_1', MaxPool_1: 'MaxPool_2' });
+    // each pair holds the same weights, parameters and neighbours
+    for (const c of diff.changed) expect(sameNode(vgg, c.a, clean, c.b, pairNodes(vgg, clean).bOfA)).toEqual([]);
+    for (const c of diff.changed.filter((x) => x.opType === 'Quant')) expect(sameQuantizers(c.b)).toContain(c.a);
+    // the weight quantizers are told apart by their weights alone
+    for (const name of ['Quant_1', 'Quant_2', 'Quant_3']) expect(sameQuantizers(byName(clean, name))).toHaveLength(1);
+  });
+
+  it('nodes reordered and two Quant names swapped (INT8 input vs UINT8 activation): renames, no precision change', () => {
+    const nodes = vgg.graph!.node!;
+    const inQ = byName(vgg, 'Quant_0'), actQ = byName(vgg, 'Quant_6');
+    expect([precisionText(vgg, inQ), precisionText(vgg, actQ)]).toEqual(['INT8', 'UINT8']);
+    // reversed order, the two names swapped, every tensor renamed
+    const t = (x: string) => (x ? `t_${x}` : x);
+    const swapped: Node[] = nodes.map((n, i) => ({ ...n, name: i === inQ ? 'Quant_6' : i === actQ ? 'Quant_0' : n.name, input: n.input!.map(t), output: n.output!.map(t) })).reverse();
+    const g = vgg.graph!;
+    const b: Model = {
+      ...vgg,
+      graph: { ...g, node: swapped, initializer: g.initializer!.map((x) => ({ ...x, name: t(x.name!) })), input: g.input!.map((x) => ({ ...x, name: t(x.name!) })), output: g.output!.map((x) => ({ ...x, name: t(x.name!) })) },
+    };
+    const d = diffModels(vgg, b);
+    expect(d.precision).toEqual([]);
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    const n = nodes.length;
+    // node i of the export is node n - 1 - i of the reversed copy
+    expect(d.changed.map((c) => [c.a, c.b])).toEqual(nodes.map((_, i) => [n - 1 - i, i]).reverse().map(([a, bb]) => [a, bb]).sort((x, y) => x[1] - y[1]));
+    const renames = d.changed.filter((c) => c.what.some((w) => w.startsWith('renamed'))).map((c) => `${c.name} ${c.what[0]}`);
+    expect(renames.sort()).toEqual(['Quant_0 renamed from Quant_6', 'Quant_6 renamed from Quant_0']);
+    // and the old order back: the same pairs the other way round
+    const back = diffModels(b, vgg);
+    expect(back.precision).toEqual([]);
+    expect(back.changed.map((c) => c.a + c.b)).toEqual(back.changed.map(() => n - 1));
+  });
+
+  it('a real bit-width change after the cleanup: exactly one precision change, on the edited quantizer', () => {
+    // the cleaned Quant_2 is the export's Quant_3 (INT8 narrow weights); the export's Quant_2 is UINT8
+    const j = byName(clean, 'Quant_2');
+    const edited = setQuantizer(clean, j, { bits: 4 });
+    const [was] = sameQuantizers(j);
+    expect(diffModels(vgg, edited).precision).toEqual([{ name: 'Quant_2', was: vgg.graph!.node![was].name, before: precisionText(vgg, was), after: 'INT4 narrow' }]);
+    expect(vgg.graph!.node![was].name).toBe('Quant_3');
+    expect(precisionText(vgg, was)).toBe('INT8 narrow');
+    // on a real model whose cleanup gives a quantizer the name of another one of another precision
+    const m = sharedModel('qonnx_espcn_subpixel_quant.onnx');
+    const c = applyTransform(m, 'cleanup').model;
+    const k = byName(c, 'Quant_4');
+    expect(precisionText(m, byName(m, 'Quant_4'))).not.toBe(precisionText(c, k));
+    const e = setQuantizer(c, k, { bits: 3 });
+    // what it was, by what it holds: the one quantizer of the original with its parameters, constants and neighbours
+    const same = m.graph!.node!.flatMap((n, i) => (QUANT_OPS.has(n.opType!) && sameNode(m, i, c, k, pairNodes(m, c).bOfA).length === 0 ? [n.name] : []));
+    expect(same).toHaveLength(1);
+    expect(diffModels(m, e).precision).toEqual([{ name: 'Quant_4', was: same[0], before: precisionText(c, k), after: precisionText(e, k) }]);
+    expect(precisionText(e, k)).toBe('UINT3');
+    // and the edit made before the cleanup: the cleaned name of that quantizer, once
+    const q = byName(m, 'Quant_11');
+    const before = setQuantizer(m, q, { bits: 3 });
+    const after = applyTransform(before, 'cleanup');
+    const cleaned = after.model.graph!.node!.findIndex((n) => n.opType === 'Quant' && precisionText(after.model, after.model.graph!.node!.indexOf(n)) === 'UINT3');
+    expect(diffModels(m, after.model).precision).toEqual([{ name: after.model.graph!.node![cleaned].name, was: 'Quant_11', before: precisionText(m, q), after: 'UINT3' }]);
   });
 });

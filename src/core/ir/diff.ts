@@ -1,11 +1,14 @@
 /**
  * What changed between two models: nodes added, removed and changed (op, inputs, outputs,
  * attributes, constant inputs), quantizer precision differences. Used for the transformation preview,
- * the edited-node markers and the model comparison view.
+ * the edited-node markers and the model comparison view. Nodes are paired by pairNodes (what they
+ * compute and where they sit, not their names: a pass may sort and rename every node), and each
+ * quantizer's precision is compared with that of the quantizer it was.
  */
 import { indexGraph } from './graphIndex.js';
-import { listQuantizers } from './quantEdit.js';
-import type { Attribute, Model, Node, Tensor } from './types.js';
+import { attributeKey, pairNodes, tensorBytes, tensorHash } from './pairNodes.js';
+import { QUANTIZER_OPS, quantizerInfo, type QuantizerInfo } from './quantEdit.js';
+import { int64ToNumber, type Attribute, type Model, type Tensor } from './types.js';
 import { encodeModel } from '../onnx/codec.js';
 import { onnx } from '../onnx/onnxProto.js';
 
@@ -22,33 +25,53 @@ export interface ModelDiff {
   added: { b: number; name: string; opType: string }[];
   removed: { a: number; name: string; opType: string }[];
   changed: NodeChange[];
-  /** quantizer precision that differs (matched by node name) */
-  precision: { name: string; before: string; after: string }[];
+  /** quantizer precision that differs between paired quantizers (named as in b; `was` its name in a when renamed) */
+  precision: { name: string; before: string; after: string; was?: string }[];
   initializersAdded: string[];
   initializersRemoved: string[];
-}
-
-function attrBytes(a: Attribute): string {
-  return Array.from(onnx.AttributeProto.encode(a as onnx.AttributeProto).finish()).join(',');
 }
 
 /** Same type, shape and values (the name is not compared: a renamed constant is the same constant). */
 function tensorEqual(x: Tensor | undefined, y: Tensor | undefined): boolean {
   if (x === y) return true;
   if (!x || !y) return false;
-  const ex = onnx.TensorProto.encode({ ...x, name: '' } as onnx.TensorProto).finish();
-  const ey = onnx.TensorProto.encode({ ...y, name: '' } as onnx.TensorProto).finish();
-  if (ex.length !== ey.length) return false;
-  for (let i = 0; i < ex.length; i++) if (ex[i] !== ey[i]) return false;
+  // different hashes: different type, shape or values; the same hash: compare every value (a large
+  // tensor's hash reads a sample of it)
+  if (tensorHash(x) !== tensorHash(y)) return false;
+  let bx: Uint8Array | undefined, by: Uint8Array | undefined;
+  try {
+    bx = tensorBytes(x);
+    by = tensorBytes(y);
+  } catch {
+    bx = by = undefined;
+  }
+  if (!bx || !by) {
+    const ex = onnx.TensorProto.encode({ ...x, name: '' } as onnx.TensorProto).finish();
+    const ey = onnx.TensorProto.encode({ ...y, name: '' } as onnx.TensorProto).finish();
+    return bytesEqual(ex, ey);
+  }
+  const dx = x.dims ?? [], dy = y.dims ?? [];
+  return (x.dataType ?? 0) === (y.dataType ?? 0) && dx.length === dy.length && dx.every((d, k) => int64ToNumber(d) === int64ToNumber(dy[k])) && bytesEqual(bx, by);
+}
+
+function sameList(x: readonly string[] | null | undefined, y: readonly string[] | null | undefined): boolean {
+  const a = x ?? [], b = y ?? [];
+  return a.length === b.length && a.every((v, k) => v === b[k]);
+}
+
+/** The same attributes in the same order (the common case, checked without building maps). */
+function sameAttributes(x: readonly Attribute[] | null | undefined, y: readonly Attribute[] | null | undefined): boolean {
+  const a = x ?? [], b = y ?? [];
+  return a.length === b.length && a.every((v, k) => v === b[k] || (v.name === b[k].name && attributeKey(v) === attributeKey(b[k])));
+}
+
+function bytesEqual(x: Uint8Array, y: Uint8Array): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
 
-/** A key that identifies "the same node" across versions: its name, or its first output. */
-function nodeKey(n: Node, i: number): string {
-  return n.name ? `name:${n.name}` : n.output?.[0] ? `out:${n.output[0]}` : `index:${i}`;
-}
-
-function describe(q: ReturnType<typeof listQuantizers>[number]): string {
+function describe(q: QuantizerInfo): string {
   if (q.opType === 'FloatQuant') return `E${q.exponentBits}M${q.mantissaBits}`;
   if (q.opType === 'BipolarQuant') return 'BIPOLAR';
   return `${q.signed === false ? 'UINT' : 'INT'}${q.bits ?? '?'}${q.narrow ? ' narrow' : ''}${q.roundingMode && q.roundingMode !== 'ROUND' ? ` ${q.roundingMode}` : ''}`;
@@ -56,50 +79,13 @@ function describe(q: ReturnType<typeof listQuantizers>[number]): string {
 
 export function diffModels(a: Model, b: Model): ModelDiff {
   const ia = indexGraph(a.graph ?? {}), ib = indexGraph(b.graph ?? {});
-  const keyA = new Map<string, number>();
-  ia.nodes.forEach((n, i) => keyA.set(nodeKey(n, i), i));
-  // nodes renamed by a pass are still the same node when they produce the same first output
-  const outA = new Map<string, number>();
-  ia.nodes.forEach((n, i) => n.output?.[0] && outA.set(n.output[0], i));
-  const matched = new Set<number>();
+  // nodes are paired by what they compute and where they sit, not by name: passes rename and reorder
+  const { aOfB, bOfA } = pairNodes(a, b);
   const diff: ModelDiff = { added: [], removed: [], changed: [], precision: [], initializersAdded: [], initializersRemoved: [] };
-  // First pass: by name or first output. Second pass (passes that rename everything, such as
-  // cleanup): the k-th unmatched node of an op type in b is the k-th unmatched one of that type in a.
-  const pairOf = new Map<number, number>();
+  /** paired nodes (b indices, in order) whose op, attributes or constants differ */
+  const reread: number[] = [];
   ib.nodes.forEach((nb, j) => {
-    let i = keyA.get(nodeKey(nb, j));
-    if (i === undefined || matched.has(i)) {
-      const byOut = nb.output?.[0] ? outA.get(nb.output[0]) : undefined;
-      i = byOut !== undefined && ia.nodes[byOut].opType === nb.opType ? byOut : undefined;
-    }
-    if (i !== undefined && !matched.has(i)) {
-      matched.add(i);
-      pairOf.set(j, i);
-    }
-  });
-  // Within an op type, nodes whose inputs are constants in the same slots pair first (a weight
-  // quantizer with a weight quantizer, not with an activation quantizer that a sort moved ahead of it).
-  const shapeKey = (n: Node, init: Map<string, Tensor>) => `${n.opType ?? ''}|${(n.input ?? []).map((t) => (!t ? '-' : init.has(t) ? 'c' : 'd')).join('')}`;
-  for (const key of [(n: Node, init: Map<string, Tensor>) => shapeKey(n, init), (n: Node) => n.opType ?? '']) {
-    const freeA = new Map<string, number[]>();
-    ia.nodes.forEach((n, i) => {
-      if (matched.has(i)) return;
-      const k = key(n, ia.initializer);
-      const l = freeA.get(k) ?? [];
-      l.push(i);
-      freeA.set(k, l);
-    });
-    ib.nodes.forEach((nb, j) => {
-      if (pairOf.has(j)) return;
-      const i = freeA.get(key(nb, ib.initializer))?.shift();
-      if (i !== undefined) {
-        matched.add(i);
-        pairOf.set(j, i);
-      }
-    });
-  }
-  ib.nodes.forEach((nb, j) => {
-    const i = pairOf.get(j);
+    const i = aOfB[j] >= 0 ? aOfB[j] : undefined;
     if (i === undefined) {
       diff.added.push({ b: j, name: nb.name ?? '', opType: nb.opType ?? '' });
       return;
@@ -111,27 +97,38 @@ export function diffModels(a: Model, b: Model): ModelDiff {
     // decoded nodes carry domain '' where built ones may leave it out: both are the default domain
     if (na.opType !== nb.opType) what.push(`op ${na.opType} → ${nb.opType}`);
     else if ((na.domain ?? '') !== (nb.domain ?? '')) what.push(`domain ${na.domain || 'ai.onnx'} → ${nb.domain || 'ai.onnx'}`);
-    if ((na.input ?? []).join('\u0000') !== (nb.input ?? []).join('\u0000')) what.push('inputs');
-    if ((na.output ?? []).join('\u0000') !== (nb.output ?? []).join('\u0000')) what.push('outputs');
-    const aa = new Map((na.attribute ?? []).map((x) => [x.name ?? '', attrBytes(x)]));
-    const ab = new Map((nb.attribute ?? []).map((x) => [x.name ?? '', attrBytes(x)]));
-    for (const [k, v] of ab) if (aa.get(k) !== v) what.push(aa.has(k) ? `attribute ${k}` : `attribute ${k} added`);
-    for (const k of aa.keys()) if (!ab.has(k)) what.push(`attribute ${k} removed`);
+    if (!sameList(na.input, nb.input)) what.push('inputs');
+    if (!sameList(na.output, nb.output)) what.push('outputs');
+    // attributes by value (a Long or a number, a zero or an absent default, are the same value)
+    let paramsDiffer = na.opType !== nb.opType;
+    if (na.attribute !== nb.attribute && !sameAttributes(na.attribute, nb.attribute)) {
+      const aa = new Map((na.attribute ?? []).map((x) => [x.name ?? '', attributeKey(x)]));
+      const ab = new Map((nb.attribute ?? []).map((x) => [x.name ?? '', attributeKey(x)]));
+      for (const [k, v] of ab) if (aa.get(k) !== v) what.push(aa.has(k) ? `attribute ${k}` : `attribute ${k} added`), (paramsDiffer = true);
+      for (const k of aa.keys()) if (!ab.has(k)) what.push(`attribute ${k} removed`), (paramsDiffer = true);
+    }
     // constants slot by slot: a renamed but equal constant is no change
     (nb.input ?? []).forEach((t, k) => {
       const x = ia.initializer.get(na.input?.[k] ?? ''), y = ib.initializer.get(t);
-      if (y && x !== y && !tensorEqual(x, y)) what.push(`constant ${t}`);
+      if (!x !== !y) paramsDiffer = true;
+      if (y && x !== y && !tensorEqual(x, y)) what.push(`constant ${t}`), (paramsDiffer = true);
     });
+    if ((na.input?.length ?? 0) !== (nb.input?.length ?? 0)) paramsDiffer = true;
+    if (paramsDiffer) reread.push(j);
     if (what.length) diff.changed.push({ a: i, b: j, name: nb.name ?? '', opType: nb.opType ?? '', what });
   });
   ia.nodes.forEach((n, i) => {
-    if (!matched.has(i)) diff.removed.push({ a: i, name: n.name ?? '', opType: n.opType ?? '' });
+    if (bOfA[i] < 0) diff.removed.push({ a: i, name: n.name ?? '', opType: n.opType ?? '' });
   });
-  const qa = new Map(listQuantizers(a).map((q) => [q.name, describe(q)]));
-  for (const q of listQuantizers(b)) {
-    const before = qa.get(q.name);
-    const after = describe(q);
-    if (before !== undefined && before !== after) diff.precision.push({ name: q.name, before, after });
+  // precision of each quantizer against the quantizer it was (in b's graph order, under b's name); only
+  // a quantizer whose op, attributes or constants differ can have another precision
+  for (const j of reread) {
+    const i = aOfB[j];
+    if (!QUANTIZER_OPS.has(ib.nodes[j].opType ?? '') || !QUANTIZER_OPS.has(ia.nodes[i].opType ?? '')) continue;
+    const before = describe(quantizerInfo(a, i)), q = quantizerInfo(b, j), after = describe(q);
+    if (before === after) continue;
+    const was = ia.nodes[i].name ?? '';
+    diff.precision.push(was === (ib.nodes[j].name ?? '') ? { name: q.name, before, after } : { name: q.name, before, after, was: was || '(unnamed)' });
   }
   for (const k of ib.initializer.keys()) if (!ia.initializer.has(k)) diff.initializersAdded.push(k);
   for (const k of ia.initializer.keys()) if (!ib.initializer.has(k)) diff.initializersRemoved.push(k);
