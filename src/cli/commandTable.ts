@@ -7,8 +7,9 @@ import { datatypesCommand, shapesCommand } from './commands/datatypes.js';
 import { infoCommand } from './commands/info.js';
 import { roundtripCommand } from './commands/roundtrip.js';
 import { validateCommand } from './commands/validate.js';
+import { sweepCommand } from './commands/sweep.js';
 
-export const COMMANDS: readonly CliCommand[] = [infoCommand, validateCommand, roundtripCommand, shapesCommand, datatypesCommand, costCommand, execCommand, transformCommand];
+export const COMMANDS: readonly CliCommand[] = [infoCommand, validateCommand, roundtripCommand, shapesCommand, datatypesCommand, costCommand, execCommand, transformCommand, sweepCommand];
 
 export function findCommand(name: string): CliCommand | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -24,7 +24,7 @@ import { foldConstants } from '../passes/foldConstants.js';
 import { toFixpoint } from '../passes/pass.js';
 import type { CustomOpDef } from '../qonnx/opTypes.js';
 import { isFinnHardwareDomain, resolveCustomOp } from '../qonnx/registry.js';
-import { lowerQuantizers, type Lowering } from './lowerQuantizers.js';
+import { lowerQuantizers, type Lowering, type RangeInputs } from './lowerQuantizers.js';
 import { asFloat32, ONNX_TYPE, ORT_TYPE, type RuntimeTensor } from './runtimeTensor.js';
 
 /** The slice of the onnxruntime API the engine uses. */
@@ -68,6 +68,8 @@ export interface EngineOptions {
    * only costs compile time (the 20,000-node graph: 4.6 s instead of 11 s) at equal run times.
    */
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Quant nodes whose clamp range comes from graph inputs (see lowerQuantizers' RangeInputs) */
+  rangeInputs?: RangeInputs;
 }
 
 export interface RunOptions {
@@ -143,7 +145,7 @@ export class Engine {
     m = toFixpoint(foldConstants, m, { excludeOpTypes: [] }).model;
     this.model = m;
     this.optimization = opts.graphOptimization;
-    this.exec = opts.lowerQuantizers === false ? { model: m, internal: new Set(), lowered: [] } : lowerQuantizers(m);
+    this.exec = opts.lowerQuantizers === false ? { model: m, internal: new Set(), lowered: [] } : lowerQuantizers(m, opts.rangeInputs);
   }
 
   /** Check every node can run and compile the onnxruntime sessions. */

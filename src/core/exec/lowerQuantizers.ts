@@ -66,7 +66,14 @@ function readConst(t: Tensor | undefined): Const | undefined {
   }
 }
 
-export function lowerQuantizers(model: Model): Lowering {
+/**
+ * Quant nodes whose clamp range is a run-time input (the precision explorer's parametric model): keyed by
+ * the quantizer's output tensor, the graph inputs that hold its integer range (the float32 values of
+ * minInt / maxInt for the width being tried). Its bit-width input is then not read by the rewrite.
+ */
+export type RangeInputs = ReadonlyMap<string, { lo: string; hi: string }>;
+
+export function lowerQuantizers(model: Model, rangeInputs?: RangeInputs): Lowering {
   const g = model.graph ?? {};
   const opset = opsetVersion(model, '') ?? 0;
   const none: Lowering = { model, internal: new Set(), lowered: [] };
@@ -120,10 +127,13 @@ export function lowerQuantizers(model: Model): Lowering {
     if (def.opType === 'Quant') {
       const scale = readConst(idx.initializer.get(ins[1] ?? ''));
       const zp = readConst(idx.initializer.get(ins[2] ?? ''));
-      const bits = readConst(idx.initializer.get(ins[3] ?? ''));
-      if (!scale || !zp || !bits || bits.data.length < 1) return;
-      const b = bits.data[0];
-      if (!bits.data.every((v) => v === b) || !Number.isInteger(b) || b < 1) return;
+      const range = rangeInputs?.get(out);
+      // a run-time range clamps to graph inputs: only where Clip takes its bounds as inputs (opset 11)
+      if (range && opset < 11) return;
+      const bits = range ? undefined : readConst(idx.initializer.get(ins[3] ?? ''));
+      if (!scale || !zp || (!range && (!bits || bits.data.length < 1))) return;
+      const b = bits ? bits.data[0] : 2;
+      if (bits && (!bits.data.every((v) => v === b) || !Number.isInteger(b) || b < 1)) return;
       let a;
       try {
         a = resolveAttrs('Quant', QUANT_ATTRS, attrMap(n));
@@ -132,10 +142,10 @@ export function lowerQuantizers(model: Model): Lowering {
       }
       const signed = a.flag('signed');
       const narrow = a.flag('narrow');
-      if (b === 1 && signed) return; // bipolar branch of Quant
+      if (b === 1 && signed) return; // bipolar branch of Quant (the explorer never lowers a range that may be 1 signed bit)
       const lo = minInt(signed, narrow, b);
       const hi = maxInt(signed, narrow, b);
-      if (Math.max(Math.abs(lo), Math.abs(hi)) > 2 ** 22) return;
+      if (Math.max(Math.abs(lo), Math.abs(hi)) > 2 ** 22) return; // (the explorer's ranges stay within 22 bits too)
       const mode = a.str('rounding_mode').toUpperCase();
       if (!['ROUND', 'HALF_EVEN', 'FLOOR', 'CEIL'].includes(mode)) return;
       // Parameters of higher rank than x would broadcast x up; the kernel and onnxruntime agree on
@@ -152,7 +162,8 @@ export function lowerQuantizers(model: Model): Lowering {
         t = t2;
       }
       const clipped = tmp('clip');
-      if (opset >= 11) nodes.push(mk('Clip', [t, scalar(lo), scalar(hi)], clipped, 'clip'));
+      if (range) nodes.push(mk('Clip', [t, range.lo, range.hi], clipped, 'clip'));
+      else if (opset >= 11) nodes.push(mk('Clip', [t, scalar(lo), scalar(hi)], clipped, 'clip'));
       else nodes.push(mk('Clip', [t], clipped, 'clip', [attrF('min', lo), attrF('max', hi)]));
       t = clipped;
       const rounded = tmp('round');
