@@ -27,6 +27,8 @@
  *   --exec-only        only the execution suite (Node, and Chromium when there is one)
  *   --no-large         skip the large suite (1 GB external-data model, 100 MB CNN, 20,000 nodes: load time, peak memory; bench/large.ts)
  *   --large-only       only the large suite
+ *   --no-sweep         skip the precision explorer suite (bench/sweep.ts: a 20-quantizer CNN's sensitivity pass and front)
+ *   --sweep-only       only the precision explorer suite
  *   --keep             keep the generated 1 GB external-data model in bench/out (deleted after the large suite otherwise)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -41,6 +43,7 @@ import { browserTable, profileReport, runBrowserSuite, smoothnessTable, systemCh
 import { editCases, editReport, runEditSuite, type EditSuiteResult } from './editBench.js';
 import { execCases, execReport, runExecBrowser, runExecNode, type ExecRow } from './exec.js';
 import { largeReport, runLargeSuite, type LargeRow } from './large.js';
+import { runSweepBench, sweepTable, type SweepBenchRow } from './sweep.js';
 import { REPO_ROOT, ensureExternalDataModel } from './synthFiles.js';
 import { markdownTable, mb, median, ms, type Column } from './table.js';
 
@@ -66,10 +69,12 @@ interface Args {
   /** the large suite (bench/large.ts) */
   large: boolean;
   keep: boolean;
+  /** the precision explorer suite (bench/sweep.ts) */
+  sweep: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false, large: true, keep: false };
+  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false, large: true, keep: false, sweep: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -89,6 +94,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--browser-only') {
       a.browser = true;
       a.node = false;
+      a.sweep = false;
     } else if (k === '--profile') a.profile = true;
     else if (k === '--no-cost') a.cost = false;
     else if (k === '--no-edit') a.edit = false;
@@ -98,6 +104,7 @@ function parseArgs(argv: string[]): Args {
       a.open = false;
       a.edit = true;
       a.exec = false;
+      a.sweep = false;
     } else if (k === '--no-exec') a.exec = false;
     else if (k === '--exec-only') {
       a.node = false;
@@ -105,8 +112,19 @@ function parseArgs(argv: string[]): Args {
       a.edit = false;
       a.exec = true;
       a.execOnly = true;
+      a.sweep = false;
     }
     else if (k === '--no-large') a.large = false;
+    else if (k === '--no-sweep') a.sweep = false;
+    else if (k === '--sweep-only') {
+      a.node = false;
+      a.open = false;
+      a.edit = false;
+      a.exec = false;
+      a.large = false;
+      a.cost = false;
+      a.sweep = true;
+    }
     else if (k === '--keep') a.keep = true;
     else if (k === '--large-only') {
       a.browser = true;
@@ -115,6 +133,7 @@ function parseArgs(argv: string[]): Args {
       a.edit = false;
       a.exec = false;
       a.large = true;
+      a.sweep = false;
     }
     else throw new Error(`Unknown option ${k}`);
   }
@@ -305,6 +324,18 @@ async function main() {
     }
   }
 
+  // Precision explorer: a 20-quantizer CNN's sensitivity pass and front, 1 and 2 runners (bench/sweep.ts).
+  let sweepRows: SweepBenchRow[] = [];
+  let sweepError: string | undefined;
+  if (args.sweep) {
+    try {
+      sweepRows = await runSweepBench([1, 2], 32, log);
+    } catch (e) {
+      sweepError = e instanceof Error ? e.message : String(e);
+      log(`sweep suite failed: ${sweepError}`);
+    }
+  }
+
   const wall = performance.now() - started;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const out: string[] = [];
@@ -318,9 +349,11 @@ async function main() {
   if (execError) out.push(`The execution suite's Chromium part failed: ${execError}`, '');
   if (largeRows.length) out.push(largeReport(largeRows), '');
   else if (largeError) out.push('## Large models in Chromium', '', `The large suite failed: ${largeError}`, '');
+  if (sweepRows.length) out.push(sweepTable(sweepRows), '');
+  else if (sweepError) out.push('## Precision explorer (sweep) in Node', '', `The sweep suite failed: ${sweepError}`, '');
   out.push(`Bench wall time: ${ms(wall)}${args.node && browser ? ` (Node suite ${ms(nodeWall)}, browser suite ${ms(browser.wallMs)})` : ''}.`);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError, exec: execRows.map((r) => ({ id: r.c.id, result: r.node })), execBrowser: execBrowser?.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execPage: execBrowser?.page?.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execError, large: largeRows, largeError }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError, exec: execRows.map((r) => ({ id: r.c.id, result: r.node })), execBrowser: execBrowser?.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execPage: execBrowser?.page?.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execError, large: largeRows, largeError, sweep: sweepRows, sweepError }, null, 2));
 }
 
 function nodeReport(rows: Row[], args: Args, cpu: string): string {

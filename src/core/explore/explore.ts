@@ -12,8 +12,9 @@
  *    lowering the quantizer whose next lower width adds the least error per BOP saved; and from every
  *    quantizer at its lowest width upwards, each step raising the one that removes the most error per
  *    BOP added. The estimated Pareto front of those configurations is thinned to at most `maxPoints`,
- *    and every point kept is verified: the model with those widths written in is costed and run exactly
- *    as `transform --set-bits` + `cost` / `exec` would. The front reported is the Pareto front of the
+ *    and every point kept is verified: costed exactly as `cost` would cost the model with those widths
+ *    written in, and run on every sample (through the parametric model, which computes what that model
+ *    computes: the tests compare both with `transform --set-bits` + `exec`). The front reported is the Pareto front of the
  *    verified points (and the baseline): lowest BOPs for the highest SQNR.
  *
  * It is a heuristic: the greedy paths visit a few dozen of the (widths ^ quantizers) configurations, and
@@ -410,7 +411,9 @@ export async function runExplore(
     configs,
     async (pos) => {
       const widths = pos.map((p, k) => plan.quantizers[k].candidates[p]);
-      const p = strip(await measure(widths, true));
+      // a real run of the configuration: the parametric model at these widths computes what the edited
+      // model computes (tested against `transform --set-bits` + `exec`), without compiling it again
+      const p = strip(await measure(widths, false));
       points.push(p);
       on.point?.(p);
       on.progress?.({ phase: 'front', done: ++fdone, total: configs.length });

@@ -16,6 +16,8 @@ import type { RuntimeTensor } from '../exec/runtimeTensor.js';
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Model, ValueInfo } from '../ir/types.js';
 import { maxInt, minInt } from '../qonnx/ops/quant.js';
+import { changeBatchSize } from '../passes/changeBatchSize.js';
+import { allocate } from '../exec/inputs.js';
 
 /** A quantizer whose width the explorer varies. */
 export interface VariedQuantizer {
@@ -98,44 +100,124 @@ export function parametricModel(model: Model, varied: readonly VariedQuantizer[]
   return { model: { ...model, graph: { ...g, node, input: [...(g.input ?? []), ...extra] } }, inputs };
 }
 
+/** Samples stacked along dim 0, `batch` at a time (the last group padded with the first sample). */
+function stackSamples(samples: Map<string, RuntimeTensor>[], batch: number): Map<string, RuntimeTensor>[] {
+  const groups: Map<string, RuntimeTensor>[] = [];
+  for (let start = 0; start < samples.length; start += batch) {
+    const feed = new Map<string, RuntimeTensor>();
+    for (const [name, first] of samples[0]) {
+      const per = first.data.length;
+      const data = allocate(first.dataType, per * batch);
+      for (let b = 0; b < batch; b++) {
+        const src = (samples[start + b] ?? samples[0]).get(name)!.data;
+        (data as Float32Array).set(src as Float32Array, b * per);
+      }
+      feed.set(name, { dataType: first.dataType, shape: [batch, ...first.shape.slice(1)], data });
+    }
+    groups.push(feed);
+  }
+  return groups;
+}
+
+/** Sample `b` of a batched output (dim 0 = batch). */
+function unstack(t: RuntimeTensor, batch: number, b: number): RuntimeTensor {
+  const per = t.data.length / batch;
+  return { dataType: t.dataType, shape: [1, ...t.shape.slice(1)], data: (t.data as Float32Array).subarray(b * per, (b + 1) * per) };
+}
+
+/** Largest number of samples stacked into one run. */
+export const MAX_BATCH = 32;
+
 export class SweepRunner {
   /** reference outputs per sample, by output name */
   private ref: Map<string, RuntimeTensor>[] = [];
   /** sum of ref^2 over every output element of every sample */
   signal = 0;
   referencePredictions: (number | undefined)[] = [];
+  /** samples per run: > 1 when the model takes a stacked batch and computes each sample as alone */
+  batch = 1;
+  private groups: Map<string, RuntimeTensor>[] = [];
   private constructor(
     private readonly setup: RunnerSetup,
     private readonly ort: OrtApi,
-    private readonly param: Engine,
+    private param: Engine,
     private readonly paramInputs: { bits: string; lo: string; hi: string }[],
   ) {}
 
-  static async create(setup: RunnerSetup, ort: OrtApi): Promise<SweepRunner> {
-    const { model, inputs } = parametricModel(setup.model, setup.varied);
-    const rangeInputs = new Map(setup.varied.flatMap((q, k) => (q.lowerable ? [[q.output, { lo: inputs[k].lo, hi: inputs[k].hi }] as const] : [])));
-    const param = new Engine(model, ort, { externalData: setup.externalData, rangeInputs });
-    await param.prepare();
-    const r = new SweepRunner(setup, ort, param, inputs);
+  private static parametricEngine(setup: RunnerSetup, model: Model, ort: OrtApi) {
+    const p = parametricModel(model, setup.varied);
+    const rangeInputs = new Map(setup.varied.flatMap((q, k) => (q.lowerable ? [[q.output, { lo: p.inputs[k].lo, hi: p.inputs[k].hi }] as const] : [])));
+    return { engine: new Engine(p.model, ort, { externalData: setup.externalData, rangeInputs }), inputs: p.inputs };
+  }
+
+  /**
+   * Compile the parametric model and compute the reference outputs. Samples are stacked into batches
+   * of up to MAX_BATCH when the model accepts it (every input and output has the batch in dim 0 after
+   * change-batch-size) and the stacked reference run gives, for the first batch, exactly the outputs
+   * the samples give one by one; otherwise every sample runs alone.
+   */
+  static async create(setup: RunnerSetup, ort: OrtApi, opts: { maxBatch?: number } = {}): Promise<SweepRunner> {
+    const single = SweepRunner.parametricEngine(setup, setup.model, ort);
+    const r = new SweepRunner(setup, ort, single.engine, single.inputs);
+    r.groups = setup.samples;
     const refEngine = new Engine(setup.model, ort, { bypassQuantizers: setup.reference === 'float', externalData: setup.externalData });
     try {
-      for (const s of setup.samples) {
-        const out = await refEngine.run(s);
-        r.ref.push(out.tensors);
-        for (const name of out.outputNames) {
-          const t = out.tensors.get(name);
-          if (!t || Array.isArray(t.data)) continue;
-          for (let i = 0; i < t.data.length; i++) {
-            const v = Number(t.data[i]);
-            r.signal += v * v;
-          }
-        }
-        r.referencePredictions.push(predictedClass(out.tensors.get(out.outputNames[0])));
-      }
+      for (const s of setup.samples) r.ref.push((await refEngine.run(s)).tensors);
     } finally {
       await refEngine.release();
     }
+    const batch = Math.min(opts.maxBatch ?? MAX_BATCH, setup.samples.length);
+    if (batch > 1) await r.tryBatching(batch);
+    await r.param.prepare();
+    for (const outs of r.ref) {
+      for (const t of outs.values()) {
+        if (Array.isArray(t.data)) continue;
+        for (let i = 0; i < t.data.length; i++) {
+          const v = Number(t.data[i]);
+          r.signal += v * v;
+        }
+      }
+      r.referencePredictions.push(predictedClass(outs.get(r.outputNames()[0])));
+    }
     return r;
+  }
+
+  private names: string[] = [];
+  private outputNames(): string[] {
+    if (!this.names.length) this.names = (this.setup.model.graph?.output ?? []).map((o) => o.name ?? '');
+    return this.names;
+  }
+
+  private async tryBatching(batch: number): Promise<void> {
+    let batched: Model;
+    try {
+      batched = changeBatchSize.run(this.setup.model, { batch }).model;
+    } catch {
+      return;
+    }
+    const groups = stackSamples(this.setup.samples, batch);
+    const refB = new Engine(batched, this.ort, { bypassQuantizers: this.setup.reference === 'float', externalData: this.setup.externalData });
+    try {
+      const out = await refB.run(groups[0]);
+      for (let b = 0; b < Math.min(batch, this.setup.samples.length); b++) {
+        for (const name of this.outputNames()) {
+          const t = out.tensors.get(name), want = this.ref[b].get(name);
+          if (!t || !want || Array.isArray(t.data) || Array.isArray(want.data) || t.shape[0] !== batch || t.data.length !== want.data.length * batch) return;
+          const got = unstack(t, batch, b).data;
+          // equal values (NaN counts as equal to NaN)
+          for (let i = 0; i < got.length; i++) if (!Object.is(Number(got[i]), Number(want.data[i])) && Number(got[i]) !== Number(want.data[i])) return;
+        }
+      }
+    } catch {
+      return;
+    } finally {
+      await refB.release();
+    }
+    const p = SweepRunner.parametricEngine(this.setup, batched, this.ort);
+    this.param = p.engine;
+    this.paramInputs.splice(0, this.paramInputs.length, ...p.inputs);
+    this.groups = groups;
+    this.batch = batch;
   }
 
   private score(outs: Map<string, RuntimeTensor>[], names: string[], ms: number): RawEval {
@@ -167,14 +249,14 @@ export class SweepRunner {
       extra.set(this.paramInputs[k].hi, float(maxInt(q.signed, q.narrow, b)));
     });
     const outs: Map<string, RuntimeTensor>[] = [];
-    let names: string[] = [];
-    for (const s of this.setup.samples) {
+    const names = this.outputNames();
+    for (const group of this.groups) {
       if (signal?.aborted) throw new DOMException('Cancelled', 'AbortError');
-      const feeds = new Map(s);
+      const feeds = new Map(group);
       for (const [k, v] of extra) feeds.set(k, v);
       const r = await this.param.run(feeds);
-      names = r.outputNames;
-      outs.push(r.tensors);
+      if (this.batch === 1) outs.push(r.tensors);
+      else for (let b = 0; b < this.batch && outs.length < this.setup.samples.length; b++) outs.push(new Map(names.map((n) => [n, unstack(r.tensors.get(n)!, this.batch, b)])));
     }
     return this.score(outs, names, performance.now() - t0);
   }
