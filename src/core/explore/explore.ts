@@ -38,7 +38,7 @@ export interface ExploreOptions {
   kinds?: QuantizerRole[];
   /** quantizers (node or output names) kept at their current width */
   fixed?: string[];
-  /** keep the first and the last quantizer (in graph order) of the model at their widths */
+  /** keep the quantizers of the first and the last compute layer (weights, inputs, the output quantizer) at their widths */
   fixFirstLast?: boolean;
   /** at most this many configurations verified for the front (default 20) */
   maxPoints?: number;
@@ -131,9 +131,14 @@ export function planExplore(model: Model, opts: ExploreOptions = {}): ExplorePla
   const all = listQuantizers(model);
   const fixed = new Set(opts.fixed ?? []);
   if (opts.fixFirstLast && all.length) {
-    const byPos = all.filter((q) => q.role !== 'bias');
-    const first = byPos[0], last = byPos[byPos.length - 1];
-    for (const q of [first, last]) if (q) fixed.add(nameOf(idx.nodes[q.nodeIndex].name, idx.nodes[q.nodeIndex].output?.[0]));
+    // the first and the last compute layer: the quantizers that feed them (weights, their inputs) and
+    // every quantizer after the last layer (its output quantizer)
+    const layers = all.map((q) => q.layer).filter((l): l is number => l !== undefined);
+    const firstLayer = Math.min(...layers), lastLayer = Math.max(...layers);
+    for (const q of all) {
+      const atEnds = q.layer !== undefined ? q.layer === firstLayer || q.layer === lastLayer : layers.length === 0 || q.nodeIndex > lastLayer;
+      if (atEnds) fixed.add(nameOf(idx.nodes[q.nodeIndex].name, idx.nodes[q.nodeIndex].output?.[0]));
+    }
   }
   const plan: ExplorePlan = { quantizers: [], varied: [], skipped: [] };
   for (const q of all) {
