@@ -3,6 +3,8 @@
  * whose renaming gives the input quantizer of the second block (Quant_11, UINT4) the name Quant_4 that
  * an INT8 weight quantizer had: nodes are paired by what they compute, so the preview reports the
  * rename and no precision change, and a later bit-width edit of Quant_4 is one change, from UINT4.
+ * The edit markers (quantizer table and graph) pair the same way: none after the cleanup, and the edit
+ * marks Quant_4 alone (not the quantizer that had its index in the opened file).
  */
 import { expect, test } from '@playwright/test';
 import { expectModelOpen, modelBytes, pickFiles } from './helpers';
@@ -28,13 +30,29 @@ test('cleanup renames quantizers onto names of other precisions: the preview and
   await dialog.getByTestId('transform-apply').click();
   await expect(dialog).toHaveCount(0);
 
+  // renamed and sorted, nothing edited: no marker in the graph nor in the table
+  await expect(page.getByTestId('graph-node').first()).toBeVisible();
+  await expect(page.getByTestId('edited-marker')).toHaveCount(0);
+
   // the cleaned Quant_4 (was Quant_11, UINT4) set to 3 bits
   await page.getByTestId('quant-panel-button').click();
+  await expect(page.getByTestId('quant-row')).toHaveCount(8);
+  await expect(page.getByTestId('quant-edited')).toHaveCount(0);
   const bits = page.locator('[data-testid="quant-row"][data-name="Quant_4"]').getByTestId('bits-cell');
   await expect(bits).toHaveValue('4');
   await bits.fill('3');
   await bits.press('Enter');
   await expect(bits).toHaveValue('3');
+  // exactly that quantizer is marked, with what it was
+  const marked = page.getByTestId('quant-edited');
+  await expect(marked).toHaveCount(1);
+  await expect(page.locator('[data-testid="quant-row"][data-name="Quant_4"]').getByTestId('quant-edited')).toHaveCount(1);
+  await expect(marked).toHaveAttribute('title', /was UINT4.*\(named Quant_11 then\)/);
+  await page.getByTestId('quant-table').screenshot({ path: test.info().outputPath('quant-table.png') });
+  // and the graph marks one node: the card that shows Quant_4
+  await page.locator('[data-testid="quant-row"][data-name="Quant_4"] td').first().click();
+  await expect(page.getByTestId('edited-marker')).toHaveCount(1);
+  await page.screenshot({ path: test.info().outputPath('graph-marker.png') });
 
   await page.getByTestId('compare-button').click();
   const compare = page.getByTestId('compare-dialog');

@@ -8,6 +8,7 @@ import { useMemo, useState } from 'react';
 import { indexGraph } from '../../core/ir/graphIndex.js';
 import { applyBitsPlan, bitsComputedBy, bitsProblem, parseSelector, planBits, selectQuantizers, selectorTitle, weightLayerOpTypes, MAX_BITS, MIN_BITS, type BitsResult } from '../../core/ir/bulkQuantEdit.js';
 import type { Model } from '../../core/ir/types.js';
+import { editedQuantizers, precisionLabel } from '../../core/ir/diff.js';
 import { listQuantizers, setQuantizer, type QuantizerChange, type QuantizerInfo } from '../../core/ir/quantEdit.js';
 import { ROUNDING_MODES } from '../../core/qonnx/rounding.js';
 import { fmtInt } from '../cost/format.js';
@@ -71,7 +72,9 @@ export function QuantizerTable() {
   const [report, setReport] = useState<(BitsResult & { label: string }) | null>(null);
   const [filter, setFilter] = useState('');
   const rows = useMemo(() => (model ? listQuantizers(model) : []), [model]);
-  const original = useMemo(() => (doc ? new Map(listQuantizers(doc.history.versions[0].value).map((q) => [q.nodeIndex, q])) : new Map<number, QuantizerInfo>()), [doc]);
+  // each quantizer against the quantizer it was in the opened model (paired by what it computes: a cleanup renames and sorts)
+  const opened = doc?.history.versions[0].value;
+  const edited = useMemo(() => (opened && model ? editedQuantizers(opened, model) : new Map<number, QuantizerInfo>()), [opened, model]);
   const idx = model ? indexGraph(model.graph ?? {}) : undefined;
   const options = useMemo(() => bulkOptions(model, rows), [model, rows]);
   const selector = options.some((o) => o.value === target) ? target : 'weights';
@@ -155,13 +158,13 @@ export function QuantizerTable() {
           </thead>
           <tbody>
             {shown.map((q) => {
-              const o = original.get(q.nodeIndex);
-              const changed = !!o && (o.bits !== q.bits || o.signed !== q.signed || o.narrow !== q.narrow || o.roundingMode !== q.roundingMode || o.scale !== q.scale || o.zeroPoint !== q.zeroPoint);
+              const was = edited.get(q.nodeIndex);
+              const changed = !!was;
               const sel = selection?.kind === 'node' && selection.index === q.nodeIndex;
               const set = (c: QuantizerChange, what: string) => applyToQuantizers([q], c, `${q.name}: ${what}`);
               return (
                 <tr key={q.nodeIndex} className={`${sel ? 'is-selected' : ''}${changed ? ' is-changed' : ''}`} data-testid="quant-row" data-name={q.name} onClick={() => useApp.getState().select({ kind: 'node', index: q.nodeIndex }, true)}>
-                  <td className="mono">{changed ? '● ' : ''}{q.name}</td>
+                  <td className="mono">{was && <span data-testid="quant-edited" title={`Changed since opened: was ${precisionLabel(was)}${was.scale !== undefined ? `, scale ${Number(was.scale.toPrecision(5))}` : ''}${was.name !== q.name ? ` (named ${was.name} then)` : ''}`}>● </span>}{q.name}</td>
                   <td>{q.opType}</td>
                   <td>{q.role}</td>
                   <td className="mono">{q.layer !== undefined ? idx?.nodes[q.layer].name || idx?.nodes[q.layer].opType : '—'}</td>

@@ -13,11 +13,11 @@ import { applyTransform } from '../passes/apply.js';
 import { attrMap } from '../analysis/shapeInference.js';
 import { tensorValues, toNumbers } from '../onnx/tensorData.js';
 import { build, initF, nd, vi } from '../passes/passTestSupport.js';
-import { diffIsEmpty, diffModels, editedNodes, sameBytes } from './diff.js';
+import { diffIsEmpty, diffModels, editedNodes, editedQuantizers, sameBytes } from './diff.js';
 import { deleteNode, exposeAsOutput, renameNode, renameTensor, setAttribute } from './edit.js';
 import { indexGraph } from './graphIndex.js';
 import { pairNodes } from './pairNodes.js';
-import { quantizerInfo, setQuantizer } from './quantEdit.js';
+import { listQuantizers, quantizerInfo, setQuantizer } from './quantEdit.js';
 import { int64From, type Attribute, type Model, type Node, type Tensor } from './types.js';
 import { TEST_MODELS } from '../testing/paths.js';
 
@@ -91,6 +91,9 @@ describe('diffModels on single edits', () => {
     expect(diffModels(TFC, moved).changed).toEqual([{ a: 10, b: 30, name: 'fc1', opType: 'MatMul', what: ['renamed from MatMul_20'] }]);
     expect(diffModels(TFC, moved).added).toEqual([]);
     expect(diffModels(TFC, moved).removed).toEqual([]);
+    // renamed and moved is not edited: no marker
+    expect(editedNodes(TFC, m).size).toBe(0);
+    expect(editedNodes(TFC, moved).size).toBe(0);
   });
 
   it('a renamed tensor: its producer and consumer changed; no constant is reported', () => {
@@ -110,6 +113,20 @@ describe('diffModels on single edits', () => {
       initializersAdded: ['w0'],
       initializersRemoved: ['41'],
     });
+    // renamed tensors are no edit of their producer or readers
+    expect(editedNodes(TFC, m).size).toBe(0);
+    expect(editedNodes(TFC, w).size).toBe(0);
+    expect(editedQuantizers(TFC, w).size).toBe(0);
+  });
+
+  it('a node reading another tensor than before is edited; the nodes around it are not', () => {
+    const nodes = TFC.graph!.node!.slice();
+    // the BatchNormalization after MatMul_20 (node 10) reads the MatMul's input instead of its output
+    expect(nodes[11].input![0]).toBe(nodes[10].output![0]);
+    nodes[11] = { ...nodes[11], input: [nodes[10].input![0], ...nodes[11].input!.slice(1)] };
+    const m: Model = { ...TFC, graph: { ...TFC.graph, node: nodes } };
+    expect(diffModels(TFC, m).changed).toEqual([{ a: 11, b: 11, name: 'BatchNormalization_21', opType: 'BatchNormalization', what: ['inputs'] }]);
+    expect([...editedNodes(TFC, m)]).toEqual([11]);
   });
 
   it('a deleted node is removed and its consumer reads another input', () => {
@@ -385,5 +402,49 @@ describe('diffModels pairs nodes by what they compute, not by name', () => {
     const after = applyTransform(before, 'cleanup');
     const cleaned = after.model.graph!.node!.findIndex((n) => n.opType === 'Quant' && precisionText(after.model, after.model.graph!.node!.indexOf(n)) === 'UINT3');
     expect(diffModels(m, after.model).precision).toEqual([{ name: after.model.graph!.node![cleaned].name, was: 'Quant_11', before: precisionText(m, q), after: 'UINT3' }]);
+  });
+});
+
+describe('edit markers (quantizer table and graph) after the QONNX cleanup', () => {
+  const byName = (m: Model, name: string) => m.graph!.node!.findIndex((n) => n.name === name);
+  const m = sharedModel('qonnx_espcn_subpixel_quant.onnx');
+  const clean = applyTransform(m, 'cleanup').model;
+
+  it('the cleanup alone marks nothing, though quantizers at the same index now differ in precision', () => {
+    expect(editedQuantizers(m, clean).size).toBe(0);
+    expect(editedNodes(m, clean).size).toBe(0);
+    // what an index-by-index comparison would have marked: the cleanup sorts quantizers of other precisions onto the same indices
+    const byIndex = listQuantizers(clean).filter((q) => q.nodeIndex < m.graph!.node!.length && QUANT_OPS.has(m.graph!.node![q.nodeIndex].opType!) && precisionText(m, q.nodeIndex) !== precisionText(clean, q.nodeIndex));
+    expect(byIndex.length).toBeGreaterThan(0);
+  });
+
+  it('one bit-width edit after the cleanup: exactly that quantizer marked, with what it was', () => {
+    const k = byName(clean, 'Quant_4');
+    const e = setQuantizer(clean, k, { bits: 3 });
+    // what it was, by what it holds (parameters, constants, neighbours), not by the pairing
+    const same = m.graph!.node!.flatMap((n, i) => (QUANT_OPS.has(n.opType!) && sameNode(m, i, clean, k, pairNodes(m, clean).bOfA).length === 0 ? [i] : []));
+    expect(same).toHaveLength(1);
+    expect(m.graph!.node![same[0]].name).toBe('Quant_11');
+    // the node at that index in the opened model is another quantizer
+    expect(same[0]).not.toBe(k);
+    const marked = editedQuantizers(m, e);
+    expect([...marked.keys()]).toEqual([k]);
+    expect(marked.get(k)).toEqual(quantizerInfo(m, same[0]));
+    expect([precisionText(m, same[0]), precisionText(e, k)]).toEqual(['UINT4', 'UINT3']);
+    // the graph marks that one node too
+    expect([...editedNodes(m, e)]).toEqual([k]);
+    // and undoing the edit by hand (back to 4 bits) marks nothing again
+    const back = setQuantizer(e, k, { bits: 4 });
+    expect(editedQuantizers(m, back).size).toBe(0);
+  });
+
+  it('every quantized model in testdata: the cleanup changes no quantizer, and a model that only renames marks no node', () => {
+    for (const file of quantizedModels) {
+      const a = sharedModel(file);
+      const { model: b, diff } = applyTransform(a, 'cleanup');
+      expect(editedQuantizers(a, b).size, file).toBe(0);
+      const structural = diff.added.length + diff.removed.length + diff.changed.filter((c) => c.what.some((w) => w.startsWith('constant') || w.startsWith('op ') || w.startsWith('attribute'))).length;
+      if (!structural) expect([...editedNodes(a, b)], file).toEqual([]);
+    }
   });
 });

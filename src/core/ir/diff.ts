@@ -6,7 +6,7 @@
  * quantizer's precision is compared with that of the quantizer it was.
  */
 import { indexGraph } from './graphIndex.js';
-import { attributeKey, pairNodes, tensorBytes, tensorHash } from './pairNodes.js';
+import { attributeKey, COMMUTATIVE, opKey, pairNodes, tensorBytes, tensorHash } from './pairNodes.js';
 import { QUANTIZER_OPS, quantizerInfo, type QuantizerInfo } from './quantEdit.js';
 import { int64ToNumber, type Attribute, type Model, type Tensor } from './types.js';
 import { encodeModel } from '../onnx/codec.js';
@@ -71,7 +71,8 @@ function bytesEqual(x: Uint8Array, y: Uint8Array): boolean {
   return true;
 }
 
-function describe(q: QuantizerInfo): string {
+/** A quantizer's precision in a few characters: INT4 narrow, UINT8, E4M3, BIPOLAR. */
+export function precisionLabel(q: QuantizerInfo): string {
   if (q.opType === 'FloatQuant') return `E${q.exponentBits}M${q.mantissaBits}`;
   if (q.opType === 'BipolarQuant') return 'BIPOLAR';
   return `${q.signed === false ? 'UINT' : 'INT'}${q.bits ?? '?'}${q.narrow ? ' narrow' : ''}${q.roundingMode && q.roundingMode !== 'ROUND' ? ` ${q.roundingMode}` : ''}`;
@@ -125,7 +126,7 @@ export function diffModels(a: Model, b: Model): ModelDiff {
   for (const j of reread) {
     const i = aOfB[j];
     if (!QUANTIZER_OPS.has(ib.nodes[j].opType ?? '') || !QUANTIZER_OPS.has(ia.nodes[i].opType ?? '')) continue;
-    const before = describe(quantizerInfo(a, i)), q = quantizerInfo(b, j), after = describe(q);
+    const before = precisionLabel(quantizerInfo(a, i)), q = quantizerInfo(b, j), after = precisionLabel(q);
     if (before === after) continue;
     const was = ia.nodes[i].name ?? '';
     diff.precision.push(was === (ib.nodes[j].name ?? '') ? { name: q.name, before, after } : { name: q.name, before, after, was: was || '(unnamed)' });
@@ -135,11 +136,83 @@ export function diffModels(a: Model, b: Model): ModelDiff {
   return diff;
 }
 
-/** Indices (in b) of nodes that differ from a: changed or added. Cheap when b shares a's objects. */
+/**
+ * Indices (in b) of the nodes that compute something else than in a: added ones, and those paired (by
+ * pairNodes) with a node of another op, other attributes or constants, or other connections (an input
+ * read from another node, another output of it, or another graph input). A node that was only renamed,
+ * moved in the node list, reads renamed tensors, or had its QONNX domain spelled another way is not
+ * edited: after a cleanup nothing is marked, and a later edit marks just the node it changed.
+ */
 export function editedNodes(a: Model, b: Model): Set<number> {
-  if (a === b) return new Set();
-  const d = diffModels(a, b);
-  return new Set([...d.changed.map((c) => c.b), ...d.added.map((x) => x.b)]);
+  const out = new Set<number>();
+  if (a === b) return out;
+  const ia = indexGraph(a.graph ?? {}), ib = indexGraph(b.graph ?? {});
+  const { aOfB } = pairNodes(a, b);
+  const graphInputs = (m: Model) => (m.graph?.input ?? []).map((v) => v.name ?? '').filter((t) => !(m === a ? ia : ib).initializer.has(t));
+  const inputsA = graphInputs(a), inputsB = graphInputs(b);
+  /** where an input of a node of a comes from: nothing, a constant, a graph input, or output k of node i */
+  const sourceA = (t: string): string => {
+    if (!t) return '';
+    if (ia.initializer.has(t)) return 'c';
+    const p = ia.producer.get(t);
+    return p !== undefined ? `${p}:${ia.nodes[p].output!.indexOf(t)}` : `in:${t}`;
+  };
+  /** the same for b, in a's terms (a node as the node of a it is; a graph input by name, else position) */
+  const sourceB = (t: string): string => {
+    if (!t) return '';
+    if (ib.initializer.has(t)) return 'c';
+    const p = ib.producer.get(t);
+    if (p !== undefined) return aOfB[p] >= 0 ? `${aOfB[p]}:${ib.nodes[p].output!.indexOf(t)}` : `new:${t}`;
+    if (ia.input.has(t) && !ia.initializer.has(t)) return `in:${t}`;
+    const at = inputsA[inputsB.indexOf(t)];
+    return at !== undefined ? `in:${at}` : `new:${t}`;
+  };
+  ib.nodes.forEach((nb, j) => {
+    const i = aOfB[j];
+    if (i < 0) return void out.add(j);
+    const na = ia.nodes[i];
+    const xs = na.input ?? [], ys = nb.input ?? [];
+    if (xs.length !== ys.length || (na !== nb && opKey(na) !== opKey(nb))) return void out.add(j);
+    // connections: slot by slot, or as a set for ops whose inputs a pass may permute
+    const sa = xs.map(sourceA), sb = ys.map(sourceB);
+    const commutative = COMMUTATIVE.has(nb.opType ?? '');
+    if (commutative ? [...sa].sort().join() !== [...sb].sort().join() : sa.some((s, k) => s !== sb[k])) return void out.add(j);
+    // constants by value (a renamed constant is the same constant)
+    const ca = xs.flatMap((t) => ia.initializer.get(t) ?? []), cb = ys.flatMap((t) => ib.initializer.get(t) ?? []);
+    if (commutative) {
+      const left = [...ca];
+      for (const y of cb) {
+        const k = left.findIndex((x) => tensorEqual(x, y));
+        if (k < 0) return void out.add(j);
+        left.splice(k, 1);
+      }
+    } else if (cb.some((y, k) => !tensorEqual(ca[k], y))) out.add(j);
+  });
+  return out;
+}
+
+/**
+ * The quantizers of b whose precision (op, bits, signedness, narrow range, rounding, scale, zero point,
+ * float format) differs from that of the quantizer they were in a (paired by pairNodes, not by index or
+ * name), each with what it was. A quantizer with no counterpart in a is not in the map.
+ */
+export function editedQuantizers(a: Model, b: Model): Map<number, QuantizerInfo> {
+  const out = new Map<number, QuantizerInfo>();
+  if (a === b) return out;
+  const ia = indexGraph(a.graph ?? {}), ib = indexGraph(b.graph ?? {});
+  const { aOfB } = pairNodes(a, b);
+  ib.nodes.forEach((nb, j) => {
+    const i = aOfB[j];
+    if (i < 0 || !QUANTIZER_OPS.has(nb.opType ?? '')) return;
+    const na = ia.nodes[i];
+    // the same node reading the same constants holds the same precision
+    if (na === nb && (nb.input ?? []).every((t) => ia.initializer.get(t) === ib.initializer.get(t))) return;
+    if (!QUANTIZER_OPS.has(na.opType ?? '')) return;
+    const was = quantizerInfo(a, i), now = quantizerInfo(b, j);
+    const keys = ['opType', 'bits', 'signed', 'narrow', 'roundingMode', 'scale', 'scaleCount', 'zeroPoint', 'exponentBits', 'mantissaBits'] as const;
+    if (keys.some((k) => was[k] !== now[k])) out.set(j, was);
+  });
+  return out;
 }
 
 export function diffIsEmpty(d: ModelDiff): boolean {

@@ -34,7 +34,7 @@ export interface NodePairing {
 }
 
 /** Ops whose inputs a pass may permute (constant inputs moved last): their slots are compared as a set. */
-const COMMUTATIVE = new Set(['Add', 'Mul', 'And', 'Or', 'Xor', 'Max', 'Min', 'Sum', 'Mean', 'Equal']);
+export const COMMUTATIVE = new Set(['Add', 'Mul', 'And', 'Or', 'Xor', 'Max', 'Min', 'Sum', 'Mean', 'Equal']);
 /** Custom ops that exporters also put in the default domain (the cleanup moves them to the QONNX one). */
 const QONNX_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'FloatQuant', 'MultiThreshold']);
 const LEVELS = 4;
@@ -172,7 +172,7 @@ function opTypeHash(opType: string): number {
 }
 
 /** A hash of a node alone: op type, domain (QONNX aliases and the default domain of QONNX ops as one), output count and attributes (in any order). */
-function opKey(n: Node): number {
+export function opKey(n: Node): number {
   const opType = n.opType ?? '';
   let dom = n.domain ?? '';
   if (dom === 'ai.onnx') dom = '';
