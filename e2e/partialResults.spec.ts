@@ -1,6 +1,7 @@
 /**
  * Partial results say so: a model with layers the cost cannot count says "partial: N of M layers not
- * costed" in the toolbar and the cost panel and lists them; "compare with float" on a model without
+ * costed" in the toolbar, the cost panel and next to that side's totals in the Compare dialog, and lists
+ * them; "compare with float" on a model without
  * quantizers says there is nothing to compare instead of running the same model twice.
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -68,4 +69,58 @@ test('compare with float on a quantized model still runs the float twin', async 
   await page.getByTestId('run-button').click();
   await expect(page.getByTestId('run-timing')).toContainText('float twin', { timeout: 30_000 });
   await expect(page.getByTestId('error-table')).toBeVisible();
+});
+
+/** "partial: N of M layers not costed" for a FINN file: the nodes of the op types qonnx-inference-cost lists as unsupported for it. */
+function finnPartial(name: string, unsupported: string[], costed: string[]): string {
+  const ops = decodeModel(new Uint8Array(modelBytes(name))).graph!.node!.map((n) => n.opType!);
+  const left = ops.filter((o) => unsupported.includes(o)).length;
+  return `partial: ${left} of ${left + ops.filter((o) => costed.includes(o)).length} layers not costed`;
+}
+const FINN_BUILD = 'finn_build_dataflow_model.onnx';
+// qonnx-inference-cost: unsupported {'MultiThreshold', 'Squeeze', 'TopK', 'Unsqueeze'}; the MatMuls are costed
+const FINN_BUILD_PARTIAL = finnPartial(FINN_BUILD, ['MultiThreshold', 'Squeeze', 'TopK', 'Unsqueeze'], ['MatMul']);
+
+test('the compare dialog says which side is partial, next to its totals', async ({ page }) => {
+  expect(FINN_BUILD_PARTIAL).toBe('partial: 11 of 15 layers not costed');
+  await open(page, FINN_BUILD);
+  await expect(page.getByTestId('cost-partial-chip')).toHaveText(FINN_BUILD_PARTIAL);
+  await page.getByTestId('compare-button').click();
+  const dialog = page.getByTestId('compare-dialog');
+  const table = dialog.getByTestId('compare-cost');
+  // the opened version and the current one: both partial, each says so in its column
+  await expect(table.getByTestId('compare-partial-before')).toHaveText(FINN_BUILD_PARTIAL);
+  await expect(table.getByTestId('compare-partial-after')).toHaveText(FINN_BUILD_PARTIAL);
+  await expect(table.getByTestId('compare-partial-before')).toHaveAttribute('title', /MultiThreshold_0: .*\n.*Unsqueeze_0: /);
+  // every total is marked, never bare
+  const bops = table.locator('tr', { hasText: 'BOPs' }).locator('td');
+  await expect(bops.nth(0)).toHaveText('59,008*');
+  await expect(bops.nth(1)).toHaveText('59,008*');
+  await expect(dialog.getByTestId('compare-partial-caveat')).toContainText('compares the costed layers only');
+  await dialog.screenshot({ path: `${DIR}/compare-partial-both.png` });
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+});
+
+test('the compare dialog: a complete current version against a partial FINN file', async ({ page }) => {
+  await openTfc(page);
+  await page.getByTestId('compare-button').click();
+  const dialog = page.getByTestId('compare-dialog');
+  const table = dialog.getByTestId('compare-cost');
+  await expect(table.locator('tr', { hasText: 'BOPs' }).locator('td').nth(1)).toHaveText('89,420');
+  // complete on both sides: no note, no mark
+  await expect(table.getByTestId('compare-partial-before')).toHaveCount(0);
+  await expect(table.getByTestId('compare-partial-after')).toHaveCount(0);
+  await expect(dialog.getByTestId('compare-partial-caveat')).toHaveCount(0);
+  await expect(table.locator('tr', { hasText: 'BOPs' }).locator('td').nth(0)).toHaveText('89,420');
+
+  await dialog.getByTestId('compare-file').setInputFiles({ name: FINN_BUILD, mimeType: 'application/octet-stream', buffer: modelBytes(FINN_BUILD) });
+  await expect(table.locator('thead')).toContainText(FINN_BUILD);
+  await expect(table.getByTestId('compare-partial-before')).toHaveText(FINN_BUILD_PARTIAL);
+  await expect(table.getByTestId('compare-partial-after')).toHaveCount(0);
+  const bops = table.locator('tr', { hasText: 'BOPs' }).locator('td');
+  await expect(bops.nth(0)).toHaveText('59,008*');
+  await expect(bops.nth(1)).toHaveText('89,420');
+  await expect(dialog.getByTestId('compare-partial-caveat')).toBeVisible();
+  await dialog.screenshot({ path: `${DIR}/compare-partial-other-file.png` });
 });

@@ -1,7 +1,7 @@
 /** Compare two models: the current version with the one opened, or with another file. */
 import { useEffect, useState } from 'react';
 import { diffModels, type ModelDiff } from '../../core/ir/diff.js';
-import type { CostReport } from '../../core/analysis/inferenceCost.js';
+import { partialSummary, type CostReport } from '../../core/analysis/inferenceCost.js';
 import type { Model } from '../../core/ir/types.js';
 import { decodeModel } from '../../core/onnx/codec.js';
 import { fmtInt } from '../cost/format.js';
@@ -16,6 +16,19 @@ const KEYS: [string, string][] = [
   ['total_mem_w_bits', 'weight bits'],
   ['total_mem_o_bits', 'output bits'],
 ];
+
+/** "partial: N of M layers not costed" under a side's name when its totals leave layers out; the layers in the tooltip. */
+function PartialNote({ report, testId }: { report: CostReport | null | undefined; testId: string }) {
+  const summary = report ? partialSummary(report) : undefined;
+  if (!report || !summary) return null;
+  const names = report.uncosted.slice(0, 20).map((u) => `${u.node}: ${u.reason}`);
+  const more = report.uncosted.length > 20 ? [`… and ${report.uncosted.length - 20} more (the cost panel lists them)`] : [];
+  return (
+    <span className="cost-chip compare-partial" data-testid={testId} title={['These totals count only the costed layers. Not costed:', ...names, ...more].join('\n')}>
+      {summary}
+    </span>
+  );
+}
 
 export function CompareDialog({ onClose }: { onClose: () => void }) {
   const doc = useApp((s) => s.doc);
@@ -56,6 +69,10 @@ export function CompareDialog({ onClose }: { onClose: () => void }) {
 
   const before = other ? otherCost : baseline?.report;
   const after = cost?.report;
+  const partialCaveat =
+    (before && partialSummary(before)) || (after && partialSummary(after))
+      ? 'Partial totals leave out the layers the cost cannot count (op types qonnx-inference-cost lists as unsupported, or layers it could not cost; the note under the column lists them), so a change against them compares the costed layers only.'
+      : undefined;
   return (
     <div className="modal-backdrop" onClick={onClose}>
       <div className="modal" role="dialog" aria-label="Compare models" data-testid="compare-dialog" onClick={(e) => e.stopPropagation()}>
@@ -88,22 +105,32 @@ export function CompareDialog({ onClose }: { onClose: () => void }) {
           {error && <p className="error-text">{error}</p>}
           <h3>Cost</h3>
           <table className="cost-table compare-cost" data-testid="compare-cost">
-            <thead><tr><th /><th className="num">{aName}</th><th className="num">current</th><th className="num">change</th></tr></thead>
+            <thead>
+              <tr>
+                <th />
+                <th className="num">{aName}<PartialNote report={before} testId="compare-partial-before" /></th>
+                <th className="num">current<PartialNote report={after} testId="compare-partial-after" /></th>
+                <th className="num">change</th>
+              </tr>
+            </thead>
             <tbody>
               {KEYS.map(([k, label]) => {
                 const x = before ? Number(before.total_cost[k]) : undefined;
                 const y = after ? Number(after.total_cost[k]) : undefined;
+                // a partial side's totals are marked on every row, not only in its header
+                const mark = (r: CostReport | null | undefined) => (r && partialSummary(r) ? <sup className="compare-partial-mark" title={partialSummary(r)}>*</sup> : null);
                 return (
                   <tr key={k}>
                     <th>{label}</th>
-                    <td className="num">{x !== undefined ? fmtInt(x) : '…'}</td>
-                    <td className="num">{y !== undefined ? fmtInt(y) : '…'}</td>
-                    <td className="num">{x !== undefined && y !== undefined && x ? `${y >= x ? '+' : ''}${((100 * (y - x)) / x).toFixed(1)} %` : '—'}</td>
+                    <td className="num">{x !== undefined ? fmtInt(x) : '…'}{mark(before)}</td>
+                    <td className="num">{y !== undefined ? fmtInt(y) : '…'}{mark(after)}</td>
+                    <td className="num" title={partialCaveat}>{x !== undefined && y !== undefined && x ? `${y >= x ? '+' : ''}${((100 * (y - x)) / x).toFixed(1)} %` : '—'}{partialCaveat ? <sup className="compare-partial-mark">*</sup> : null}</td>
                   </tr>
                 );
               })}
             </tbody>
           </table>
+          {partialCaveat && <p className="muted small" data-testid="compare-partial-caveat">* {partialCaveat}</p>}
           <h3>Graph</h3>
           {diff ? <DiffView diff={diff} limit={200} /> : <p className="muted">Comparing…</p>}
         </div>
