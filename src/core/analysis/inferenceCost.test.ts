@@ -686,3 +686,27 @@ describe('every model in testdata/models', () => {
     });
   }
 });
+
+describe('node names on branched graphs', () => {
+  it('a residual block whose 1x1 shortcut Conv follows the main path in the file is numbered as the reference numbers it', () => {
+    // The reference's ModelWrapper.transform runs its cleanup after every preprocessing step, and the
+    // cleanup sorts the graph level by level (a level: every node whose producers are all in earlier
+    // levels; file order within a level). GiveUniqueNodeNames then numbers Convs in that order:
+    // level 0 holds the main path's first Conv (a) and the shortcut (s), level 2 the second Conv (b),
+    // so a = Conv_0, s = Conv_1, b = Conv_2, although the file lists a, b, s.
+    const r = cost({
+      inputs: [vi('x', [1, 4, 8, 8])],
+      inits: [initF('wa', [8, 4, 3, 3]), initF('wb', [8, 8, 3, 3]), initF('ws', [8, 4, 1, 1])],
+      nodes: [
+        node('Conv', ['x', 'wa'], ['a'], [attrInts('kernel_shape', [3, 3]), attrInts('pads', [1, 1, 1, 1])], undefined, 'main_a'),
+        node('Relu', ['a'], ['ar'], [], undefined, 'relu'),
+        node('Conv', ['ar', 'wb'], ['b'], [attrInts('kernel_shape', [3, 3]), attrInts('pads', [1, 1, 1, 1])], undefined, 'main_b'),
+        node('Conv', ['x', 'ws'], ['s'], [attrInts('kernel_shape', [1, 1])], undefined, 'shortcut'),
+        node('Add', ['b', 's'], ['y'], [], undefined, 'add'),
+      ],
+    });
+    const macs = Object.fromEntries(Object.entries(r.node_cost).map(([k, v]) => [k, v.total_macs]));
+    // a: 8*4*9*64 = 18432; s: 8*4*1*64 = 2048; b: 8*8*9*64 = 36864
+    expect(macs).toEqual({ Conv_0: 18432, Conv_1: 2048, Conv_2: 36864 });
+  });
+});

@@ -8,6 +8,7 @@
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Model, Node, Tensor } from '../ir/types.js';
 import { isExternal, tensorValues } from '../onnx/tensorData.js';
+import { sortGraph } from '../passes/tidy.js';
 import { annotateDatatypes, giveUniqueNodeNames, giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from '../passes/cleanupPasses.js';
 import { foldConstants } from '../passes/foldConstants.js';
 import { toFixpointTask } from '../passes/pass.js';
@@ -98,20 +99,28 @@ export function preprocessForCost(model: Model): Model {
   return runSync(preprocessForCostTask(model));
 }
 
+/*
+ * The reference applies each step with ModelWrapper.transform, which runs its cleanup after every
+ * transformation, and that cleanup sorts the graph (SortGraph: level by level, file order within a
+ * level). So by the time GiveUniqueNodeNames numbers the nodes, they are in that order: on a residual
+ * block whose 1x1 shortcut Conv comes after the main path in the file, the shortcut (one level up) is
+ * numbered before the main path's second Conv. `sorted` reproduces that after every step.
+ */
 function* preprocessForCostTask(model: Model): Task<Model> {
   const step = (label: string): TaskProgress => ({ label, done: 0, total: 0 });
-  let m = model;
+  const sorted = (x: Model) => sortGraph.run(x, {}).model;
+  let m = sorted(model);
   yield step('Giving parameter tensors unique names');
-  m = giveUniqueParameterTensors.run(m, {}).model;
+  m = sorted(giveUniqueParameterTensors.run(m, {}).model);
   yield step('Annotating datatypes');
-  m = annotateDatatypes.run(m, { allowScaledInt: true }).model;
+  m = sorted(annotateDatatypes.run(m, { allowScaledInt: true }).model);
   yield step('Folding constants');
-  m = (yield* toFixpointTask(foldConstants, m, { excludeOpTypes: [] })).model;
+  m = sorted((yield* toFixpointTask(foldConstants, m, { excludeOpTypes: [] })).model);
   yield step('Removing unused tensors');
-  m = removeUnusedTensors.run(m, {}).model;
-  m = removeStaticGraphInputs.run(m, {}).model;
+  m = sorted(removeUnusedTensors.run(m, {}).model);
+  m = sorted(removeStaticGraphInputs.run(m, {}).model);
   yield step('Annotating datatypes');
-  m = annotateDatatypes.run(m, { allowScaledInt: true }).model;
+  m = sorted(annotateDatatypes.run(m, { allowScaledInt: true }).model);
   return m;
 }
 
@@ -238,7 +247,8 @@ export function* inferenceCostTask(model: Model, opts: CostOptions = {}): Task<C
     discountSparsity: discount,
     freeOps: [...free].sort(),
     errors,
-    uncosted,
+    // in the order of the file given (the preprocessed graph is sorted level by level)
+    uncosted: uncosted.map((u, k) => ({ u, k })).sort((a, b) => (a.u.index ?? Infinity) - (b.u.index ?? Infinity) || a.k - b.k).map((x) => x.u),
     layerCount: nodes.length + uncosted.length,
   };
 }
