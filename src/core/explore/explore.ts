@@ -161,7 +161,8 @@ export function planExplore(model: Model, opts: ExploreOptions = {}): ExplorePla
     }
     const computed = bitsComputedBy(model, q);
     if (computed) {
-      skip(computed);
+      // the same words as the quantizer table and `transform --set-bits` use
+      skip(computed.startsWith('graph input') ? `its bit width is the ${computed}, not a constant` : `its bit width is computed by the graph (by ${computed}), not a constant`);
       continue;
     }
     if (q.bits === undefined || !Number.isInteger(q.bits)) {
