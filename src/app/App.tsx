@@ -15,6 +15,7 @@ import { RunPanel } from './run/RunPanel.js';
 import { QuantizerTable } from './edit/QuantizerTable.js';
 import { TransformDialog } from './edit/TransformDialog.js';
 import { CompareDialog } from './edit/CompareDialog.js';
+import { ExplorePanel } from './explore/ExplorePanel.js';
 import type { OverlayMode } from './store.js';
 import { formatBytes } from './sidebar/format.js';
 
@@ -26,6 +27,7 @@ export function App() {
   const costPanelOpen = useApp((s) => s.costPanelOpen);
   const runPanelOpen = useApp((s) => s.runPanelOpen);
   const quantPanelOpen = useApp((s) => s.quantPanelOpen);
+  const explorePanelOpen = useApp((s) => s.explorePanelOpen);
   const dialog = useApp((s) => s.dialog);
   const overlay = useApp((s) => s.overlay);
   const cost = useApp((s) => s.cost);
@@ -151,6 +153,14 @@ export function App() {
             >
               Run
             </button>
+            <button
+              className={explorePanelOpen ? 'is-active' : ''}
+              onClick={() => useApp.getState().setExplorePanelOpen(!explorePanelOpen)}
+              title="Precision explorer: per-quantizer sensitivity and the cost/error Pareto front of bit widths (E)"
+              data-testid="explore-button"
+            >
+              Explore
+            </button>
             <label className="toggle" title="Colour the graph by cost share or by quantization error">
               overlay
               <select className="overlay-select" value={overlay} onChange={(e) => useApp.getState().setOverlay(e.target.value as OverlayMode)} data-testid="overlay-select">
@@ -183,6 +193,7 @@ export function App() {
               {costPanelOpen && <CostPanel />}
               {runPanelOpen && <RunPanel />}
               {quantPanelOpen && <QuantizerTable />}
+              {explorePanelOpen && <ExplorePanel />}
             </div>
             <Sidebar />
           </>

@@ -88,6 +88,8 @@ export interface AppState {
   costPanelOpen: boolean;
   runPanelOpen: boolean;
   quantPanelOpen: boolean;
+  /** the precision explorer's panel */
+  explorePanelOpen: boolean;
   dialog: 'transform' | 'compare' | null;
   /** the cost of the version that was opened, to show before -> after while editing */
   baselineCost: CostState | null;
@@ -118,6 +120,7 @@ export interface AppState {
   setCostPanelOpen(v: boolean): void;
   setRunPanelOpen(v: boolean): void;
   setQuantPanelOpen(v: boolean): void;
+  setExplorePanelOpen(v: boolean): void;
   setDialog(d: AppState['dialog']): void;
   setBaselineCost(c: CostState | null): void;
   setCostTask(t: { id: number; progress?: TaskProgress } | null): void;
@@ -182,6 +185,7 @@ export const useApp = create<AppState>((set, get) => ({
   costPanelOpen: false,
   runPanelOpen: false,
   quantPanelOpen: false,
+  explorePanelOpen: false,
   dialog: null,
   baselineCost: null,
   costTask: null,
@@ -203,9 +207,10 @@ export const useApp = create<AppState>((set, get) => ({
   setDoc: (doc) => set({ doc, selection: null, layout: null, notice: null, sidebarTab: 'model', showConstants: false, groupLayers: doc.summary.node_count > GROUP_BY_DEFAULT, cost: null, costError: null, run: null, baselineCost: null, costCancelled: false, layoutBusy: null }),
   setCost: (cost, costError = null) => set({ cost, costError }),
   setDiscountSparsity: (discountSparsity) => set({ discountSparsity }),
-  setCostPanelOpen: (costPanelOpen) => set(costPanelOpen ? { costPanelOpen, runPanelOpen: false, quantPanelOpen: false } : { costPanelOpen }),
-  setRunPanelOpen: (runPanelOpen) => set(runPanelOpen ? { runPanelOpen, costPanelOpen: false, quantPanelOpen: false } : { runPanelOpen }),
-  setQuantPanelOpen: (quantPanelOpen) => set(quantPanelOpen ? { quantPanelOpen, costPanelOpen: false, runPanelOpen: false } : { quantPanelOpen }),
+  setCostPanelOpen: (costPanelOpen) => set(costPanelOpen ? { costPanelOpen, runPanelOpen: false, quantPanelOpen: false, explorePanelOpen: false } : { costPanelOpen }),
+  setRunPanelOpen: (runPanelOpen) => set(runPanelOpen ? { runPanelOpen, costPanelOpen: false, quantPanelOpen: false, explorePanelOpen: false } : { runPanelOpen }),
+  setQuantPanelOpen: (quantPanelOpen) => set(quantPanelOpen ? { quantPanelOpen, costPanelOpen: false, runPanelOpen: false, explorePanelOpen: false } : { quantPanelOpen }),
+  setExplorePanelOpen: (explorePanelOpen) => set(explorePanelOpen ? { explorePanelOpen, costPanelOpen: false, runPanelOpen: false, quantPanelOpen: false } : { explorePanelOpen }),
   setBaselineCost: (baselineCost) => set({ baselineCost }),
   setCostTask: (costTask) => set({ costTask }),
   setCostCancelled: (costCancelled) => set({ costCancelled }),

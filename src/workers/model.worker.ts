@@ -8,8 +8,8 @@ import { ModelError, serializeError, type SerializedError } from '../core/errors
 import { readAll, type Progress } from '../core/io/readStream.js';
 import { validateModel, type GraphProblem } from '../core/ir/validate.js';
 import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
-import type { Model, Tensor } from '../core/ir/types.js';
-import { externalRef } from '../core/onnx/tensorData.js';
+import type { Model } from '../core/ir/types.js';
+import { readExternalWeights } from './externalWeights.js';
 import { layeredLayout } from '../core/layout/layered.js';
 import { withAllQuantBits } from '../core/ir/quantEdit.js';
 import { applyDelta, type ModelDelta } from '../core/ir/modelDelta.js';
@@ -101,20 +101,6 @@ async function cooperative<T>(task: Task<T>, taskId?: number, onProgress?: (p: T
   } finally {
     cancelledTasks.delete(taskId);
   }
-}
-
-/** The bytes of every external-data initializer, read from the files given (by location or base name). */
-async function readExternalWeights(model: Model, files: Map<string, Blob>): Promise<Map<Tensor, Uint8Array>> {
-  const out = new Map<Tensor, Uint8Array>();
-  for (const t of model.graph?.initializer ?? []) {
-    const ref = externalRef(t);
-    if (!ref) continue;
-    const f = files.get(ref.location) ?? files.get(ref.location.split('/').pop() ?? '');
-    if (!f) continue; // the engine names the missing file
-    const end = ref.length !== undefined ? ref.offset + ref.length : f.size;
-    out.set(t, new Uint8Array(await f.slice(ref.offset, end).arrayBuffer()));
-  }
-  return out;
 }
 
 const docs = new Map<number, Model>();
@@ -359,6 +345,16 @@ const api = {
   diff(a: ModelRef, b: ModelRef): Result<ModelDiff> {
     try {
       return ok(diffModels(modelFor(a), modelFor(b)));
+    } catch (e) {
+      return fail(e);
+    }
+  },
+
+  /** The file bytes of a version the worker holds (the opened one, or an edit of it sent as a delta). */
+  encodeRef(ref: ModelRef): Result<Uint8Array> {
+    try {
+      const bytes = encodeModel(modelFor(ref));
+      return ok(bytes, [bytes.buffer as ArrayBuffer]);
     } catch (e) {
       return fail(e);
     }
