@@ -188,7 +188,7 @@ export function ExplorePanel() {
             </div>
           )}
           <div className="explore-legend small">
-            <span title="Sensitivity runs: one quantizer at another width, the others as they are"><i className="lg lg-sens" /> one quantizer changed</span>
+            <span title="Sensitivity runs: one quantizer at another width, the others as they are"><i className="lg lg-sens" /> one changed</span>
             <span title="Whole-model configurations from the greedy search, each run on every sample"><i className="lg lg-config" /> verified</span>
             <span title="No other configuration has fewer BOPs (or bits) and a higher SQNR (or agreement)"><i className="lg lg-front" /> Pareto front</span>
             <span title="The model as swept"><i className="lg lg-base" /> current</span>
@@ -214,7 +214,11 @@ function Baseline({ run, front }: { run: ExploreRun; front: number }) {
       <span data-testid="explore-baseline-sqnr" title="Output SQNR: 10·log10(Σ reference² / Σ (output − reference)²) over every output value of every sample">{fmtDb(b.sqnrDb)}</span>
       {b.agreement !== undefined && <> · <span title="Samples whose top-1 class equals the reference's">agreement {fmtPct(b.agreement)}</span></>}
       {b.accuracy !== undefined && <> · <span title="Samples whose top-1 class equals the label">accuracy {fmtPct(b.accuracy)}</span></>}
-      {run.status === 'done' && <span className="muted"> · front: {front} point{front === 1 ? '' : 's'}, {fmtBops(Math.min(...run.points.map((p) => p.bops), b.bops))} to {fmtBops(Math.max(...run.points.map((p) => p.bops), b.bops))} BOPs</span>}
+      {run.status === 'done' && (
+        <span className="muted" title="Verified: whole-model configurations from the greedy search, each run on every sample. On the front: those no other beats on both axes shown">
+          {' '}· {run.points.length} verified ({fmtBops(Math.min(...run.points.map((p) => p.bops), b.bops))} to {fmtBops(Math.max(...run.points.map((p) => p.bops), b.bops))} BOPs), {front} on the front
+        </span>
+      )}
     </div>
   );
 }

@@ -127,7 +127,12 @@ export function FrontPlot({
   const sorted = [...dots].sort((a, b) => order(a.kind) - order(b.kind));
   return (
     <div ref={box} className="xplot" data-testid="explore-plot" data-front-bops={front.map((p) => p.bops).join()}>
-      <svg width={size.w} height={size.h} onMouseMove={onMove} onMouseLeave={() => setHover(null)} onClick={() => hover && canApply && onApply(hover.p)} style={{ cursor: hover && canApply ? 'pointer' : 'default' }}>
+      <svg width={size.w} height={size.h} onMouseMove={onMove} onMouseLeave={() => setHover(null)} onClick={(e) => {
+          // the point under the pointer now (a click may come before the hover state has rendered)
+          const r = e.currentTarget.getBoundingClientRect();
+          const d = pick(e.clientX - r.left, e.clientY - r.top);
+          if (d && canApply) onApply(d.p);
+        }} style={{ cursor: hover && canApply ? 'pointer' : 'default' }}>
         <g className="xplot-grid">
           {geom.yt.map((v) => (
             <g key={`y${v}`}>
@@ -187,7 +192,7 @@ export function FrontPlot({
             </tbody>
           </table>
           <WidthList lines={changedLines(plan, hover.p.widths)} />
-          <div className="xplot-tip-foot muted">{hover.kind === 'baseline' ? 'The widths of the model swept' : canApply ? 'Click to apply (one undoable edit)' : 'The model changed since this sweep: undo back to apply'}</div>
+          <div className="xplot-tip-foot muted">{!canApply ? 'The model changed since this sweep: undo back to apply' : hover.kind === 'baseline' ? 'The widths swept: click to go back to them (one edit)' : 'Click to apply (one undoable edit)'}</div>
         </div>
       )}
     </div>
