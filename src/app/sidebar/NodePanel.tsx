@@ -54,7 +54,7 @@ export function NodePanel({ index }: { index: number }) {
               <tr key={a.name} className={present.has(a.name) ? '' : 'is-default'}>
                 <th className="mono">{a.name}</th>
                 <td className="small">
-                  <span className="muted">{a.kind}{a.required ? ', required' : a.default !== undefined ? `, default ${JSON.stringify(a.default)}` : ''}{present.has(a.name) ? '' : ' (not set: default applies)'}</span>
+                  <span className="muted">{a.kind}{a.required ? ', required' : a.default !== undefined ? `, default ${JSON.stringify(a.default)}` : ''}{present.has(a.name) ? '' : a.ifMissing ? ` (not set: ${a.ifMissing})` : ' (not set: default applies)'}</span>
                   <br />
                   {a.doc}
                 </td>

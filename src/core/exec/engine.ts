@@ -22,6 +22,7 @@ import { encodeModel } from '../onnx/codec.js';
 import { externalRef, isExternal, tensorValues } from '../onnx/tensorData.js';
 import { foldConstants } from '../passes/foldConstants.js';
 import { toFixpoint } from '../passes/pass.js';
+import { missingAttributes, missingText } from '../qonnx/ops/attrs.js';
 import type { CustomOpDef } from '../qonnx/opTypes.js';
 import { isFinnHardwareDomain, resolveCustomOp } from '../qonnx/registry.js';
 import { lowerQuantizers, type Lowering, type RangeInputs } from './lowerQuantizers.js';
@@ -127,12 +128,20 @@ export class Engine {
   private freeAfter: string[][] = [];
   /** graph inputs that are not initializers: a run must give each */
   private required: string[] = [];
+  /** index of each node of the model as given (by node object, and by first output for rewritten nodes) */
+  private readonly givenIndex = new Map<Node | string, number>();
 
   constructor(
     model: Model,
     private readonly ort: OrtApi,
     opts: EngineOptions = {},
   ) {
+    // Messages name an unnamed node by its index in the model given here, not in the folded one.
+    (model.graph?.node ?? []).forEach((n, i) => {
+      this.givenIndex.set(n, i);
+      const o = n.output?.[0];
+      if (o && !this.givenIndex.has(o)) this.givenIndex.set(o, i);
+    });
     let m = opts.bypassQuantizers ? bypassQuantizers(model) : model;
     // External-data initializers: folding skips them and onnxruntime cannot read their files from a
     // buffer ("Module.MountedFiles is not available"), so they are inlined when their bytes are given
@@ -148,6 +157,13 @@ export class Engine {
     this.exec = opts.lowerQuantizers === false ? { model: m, internal: new Set(), lowered: [] } : lowerQuantizers(m, opts.rangeInputs);
   }
 
+  /** A node in a message: its name, or (unnamed) its index in the given model and its op type, e.g. `'mt0'` or `#3 (MultiThreshold)`. */
+  private nodeWhere(n: Node): string {
+    if (n.name) return `'${n.name}'`;
+    const i = this.givenIndex.get(n) ?? this.givenIndex.get(n.output?.[0] ?? '');
+    return `#${i ?? '?'} (${n.opType})`;
+  }
+
   /** Check every node can run and compile the onnxruntime sessions. */
   async prepare(): Promise<void> {
     if (this.prepared) return;
@@ -156,7 +172,12 @@ export class Engine {
     if (idx.cyclic.length) throw new ExecError('The graph has a cycle and cannot be executed');
     const kindOf = (n: Node): 'ort' | 'kernel' => {
       const def = resolveCustomOp(n, this.exec.model);
-      if (def) return 'kernel';
+      if (def) {
+        // an attribute the kernel needs is absent: say so before any run (one it does not need never stops it)
+        const need = missingAttributes(def.attrs, attrMap(n)).required[0];
+        if (need) throw new ExecError(`${n.opType} at node ${this.nodeWhere(n)} cannot run: ${missingText(need)}`, n.name ?? undefined);
+        return 'kernel';
+      }
       const dom = n.domain ?? '';
       if (ORT_DOMAINS.has(dom)) return 'ort';
       const why = isFinnHardwareDomain(dom)
@@ -164,7 +185,7 @@ export class Engine {
         : dom === 'finn' || dom === 'finn.custom_op.general'
           ? 'a FINN op (legacy domain) that is not a QONNX op, e.g. a hardware layer of an older FINN version'
           : 'an op of a domain this app does not implement';
-      throw new ExecError(`Cannot execute ${n.opType} (${dom || 'ai.onnx'}) at node '${n.name || '#' + idx.nodes.indexOf(n)}': ${why}`, n.name ?? undefined);
+      throw new ExecError(`Cannot execute ${n.opType} (${dom || 'ai.onnx'}) at node ${this.nodeWhere(n)}: ${why}`, n.name ?? undefined);
     };
     const kinds = idx.nodes.map(kindOf);
     const external = (g.initializer ?? []).filter(isExternal);
@@ -338,7 +359,7 @@ export class Engine {
           out = await s.session!.run(feeds, opts.keepAll ? undefined : s.fetch);
         } catch (e) {
           const n = idx.nodes[s.nodes[0]];
-          throw new ExecError(`onnxruntime failed in the segment starting at node '${n.name}' (${n.opType}): ${(e as Error).message}`, n.name ?? undefined);
+          throw new ExecError(`onnxruntime failed in the segment starting at node ${n.name ? `${this.nodeWhere(n)} (${n.opType})` : this.nodeWhere(n)}: ${(e as Error).message}`, n.name ?? undefined);
         }
         for (const [name, t] of Object.entries(out)) values.set(name, { dataType: ONNX_TYPE[t.type] ?? 1, shape: [...t.dims], data: t.data as RuntimeTensor['data'] });
       } else {
@@ -352,7 +373,7 @@ export class Engine {
         try {
           outs = s.def.execute(ins as { shape: number[]; data: Float32Array }[], attrMap(n));
         } catch (e) {
-          throw new ExecError(`${n.opType} at node '${n.name}' failed: ${(e as Error).message}`, n.name ?? undefined);
+          throw new ExecError(`${n.opType} at node ${this.nodeWhere(n)} failed: ${(e as Error).message}`, n.name ?? undefined);
         }
         (n.output ?? []).forEach((o, j) => o && outs[j] && values.set(o, { dataType: 1, shape: outs[j].shape, data: outs[j].data }));
       }

@@ -1,13 +1,18 @@
 /**
  * Structural problems that do not stop a model from being shown but that a user must know about:
- * references to tensors nobody provides, tensors produced twice, cycles, missing opset imports.
+ * references to tensors nobody provides, tensors produced twice, cycles, missing opset imports, and
+ * custom-op attributes left out (an error when the computation needs one, a warning when it only
+ * describes the result, e.g. a MultiThreshold without out_dtype).
  */
+import { attrMap } from '../analysis/shapeInference.js';
+import { missingAttributes, missingText } from '../qonnx/ops/attrs.js';
+import { resolveCustomOp } from '../qonnx/registry.js';
 import { indexGraph, nodeLabel } from './graphIndex.js';
 import type { Graph, Model } from './types.js';
 
 export interface GraphProblem {
   severity: 'error' | 'warning';
-  code: 'dangling-input' | 'dangling-output' | 'duplicate-producer' | 'cycle' | 'no-opset' | 'no-graph';
+  code: 'dangling-input' | 'dangling-output' | 'duplicate-producer' | 'cycle' | 'no-opset' | 'no-graph' | 'missing-attribute';
   message: string;
   /** node index (top-level graph) when the problem is located at a node */
   node?: number;
@@ -25,6 +30,15 @@ export function validateModel(model: Model): GraphProblem[] {
   if ((model.opsetImport?.length ?? 0) === 0)
     problems.push({ severity: 'warning', code: 'no-opset', message: 'The model declares no opset_import; standard ops are read as the latest opset' });
   validateGraph(model.graph, new Set(), problems, '');
+  (model.graph.node ?? []).forEach((n, i) => {
+    const def = resolveCustomOp(n, model);
+    if (!def) return;
+    const { required, descriptive } = missingAttributes(def.attrs, attrMap(n));
+    for (const a of required)
+      problems.push({ severity: 'error', code: 'missing-attribute', message: `Node ${nodeLabel(n, i)}: ${missingText(a)}; it cannot run without it`, node: i });
+    for (const a of descriptive)
+      problems.push({ severity: 'warning', code: 'missing-attribute', message: `Node ${nodeLabel(n, i)}: ${a.name} missing: ${a.ifMissing}`, node: i });
+  });
   return problems;
 }
 

@@ -14,6 +14,11 @@ export interface AttrSpec {
   /** undefined together with required=true means the attribute must be present */
   default?: AttrValue;
   required?: boolean;
+  /**
+   * The attribute only describes the result (the computation does not read it): when absent the op
+   * still runs and the Problems list shows `<name> missing: <this text>`.
+   */
+  ifMissing?: string;
   /** allowed values (strings compared case-insensitively) */
   allowed?: readonly (string | number)[];
   doc: string;

@@ -116,7 +116,7 @@ export function resolveAttrs(opType: string, specs: readonly AttrSpec[], raw: Re
     const given = raw?.[spec.name];
     if (given === undefined) {
       if (spec.default === undefined && spec.required)
-        throw new AttrError(opType, spec.name, `required attribute '${spec.name}' is missing`);
+        throw new AttrError(opType, spec.name, missingText(spec));
       out[spec.name] = spec.default;
       continue;
     }
@@ -138,6 +138,20 @@ export function resolveAttrs(opType: string, specs: readonly AttrSpec[], raw: Re
     out[spec.name] = v;
   }
   return new OpAttrs(opType, out);
+}
+
+/** The words for a required attribute that is absent: its name and what to set (kind and meaning). */
+export function missingText(spec: AttrSpec): string {
+  return `required attribute '${spec.name}' is missing: set ${spec.name} to ${KIND_TEXT[spec.kind]} (${spec.doc.replace(/\.$/, '')})`;
+}
+
+/**
+ * Attributes a node lacks, by how much that matters: `required` ones stop a run (with the words of
+ * `missingText`), `descriptive` ones (declared with `ifMissing`) do not: the op runs without them.
+ */
+export function missingAttributes(specs: readonly AttrSpec[], raw: Record<string, AttrValue> | undefined): { required: AttrSpec[]; descriptive: AttrSpec[] } {
+  const absent = specs.filter((s) => raw?.[s.name] === undefined && s.default === undefined);
+  return { required: absent.filter((s) => s.required), descriptive: absent.filter((s) => !s.required && s.ifMissing) };
 }
 
 /** Names of attributes present on the node that the op does not declare. */

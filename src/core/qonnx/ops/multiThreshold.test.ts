@@ -52,13 +52,13 @@ describe('MultiThreshold', () => {
     expect(() => run(tensor([1, 3], [1, 2, 3]), PER_CHANNEL, {})).toThrow(/MultiThreshold: thresholds have 2 rows but the input has 3 channels/);
   });
 
-  it('datatype: out_dtype, or FLOAT32 when out_scale or out_bias is not an integer', () => {
+  it('datatype: out_dtype, or FLOAT32 when out_scale or out_bias is not an integer or out_dtype is absent', () => {
     const ctx = (attrs: Record<string, AttrValue>) => ({ inputTypes: [FLOAT32, FLOAT32], attrs, constInputs: [], allowScaledInt: true });
     expect(MultiThresholdOp.inferDatatypes(ctx({ out_dtype: 'UINT4' }))).toEqual([intType(4, false)]);
     expect(MultiThresholdOp.inferDatatypes(ctx({ out_dtype: 'BIPOLAR', out_scale: 2, out_bias: -1 }))).toEqual([parseDataType('BIPOLAR')]);
     expect(MultiThresholdOp.inferDatatypes(ctx({ out_dtype: 'INT4', out_scale: 0.5 }))).toEqual([FLOAT32]);
     expect(MultiThresholdOp.inferDatatypes(ctx({ out_dtype: 'INT4', out_bias: 0.5 }))).toEqual([FLOAT32]);
-    expect(() => MultiThresholdOp.inferDatatypes(ctx({}))).toThrow(/MultiThreshold: required attribute 'out_dtype' is missing/);
+    expect(MultiThresholdOp.inferDatatypes(ctx({}))).toEqual([FLOAT32]);
     expect(() => MultiThresholdOp.inferDatatypes(ctx({ out_dtype: 'WORD7' }))).toThrow(/MultiThreshold: attribute 'out_dtype' is not a QONNX datatype, got 'WORD7'/);
   });
 

@@ -16,7 +16,9 @@ import { needInput } from './broadcast.js';
 const f32 = Math.fround;
 
 export const MULTI_THRESHOLD_ATTRS: readonly AttrSpec[] = [
-  { name: 'out_dtype', kind: 'string', required: true, doc: 'QONNX datatype of the output (e.g. UINT4, INT2, BIPOLAR).' },
+  // Names the output datatype only: the kernel reads thresholds, out_scale and out_bias, so a node
+  // without it still runs (its output is then typed FLOAT32, and Problems says so).
+  { name: 'out_dtype', kind: 'string', ifMissing: 'output datatype unknown', doc: 'QONNX datatype of the output (e.g. UINT4, INT2, BIPOLAR).' },
   { name: 'out_scale', kind: 'float', default: 1.0, doc: 'Multiplier applied to the threshold count.' },
   { name: 'out_bias', kind: 'float', default: 0.0, doc: 'Offset added after scaling.' },
   { name: 'data_layout', kind: 'string', default: 'NCHW', doc: 'Layout of the input; ending in C (e.g. NHWC) means channels last, otherwise the channel axis is 1.' },
@@ -75,6 +77,7 @@ export const MultiThresholdOp: CustomOpDef = {
   },
   inferDatatypes(ctx) {
     const a = resolveAttrs('MultiThreshold', MULTI_THRESHOLD_ATTRS, ctx.attrs);
+    if (!a.has('out_dtype')) return [FLOAT32];
     let dt;
     try {
       dt = parseDataType(a.str('out_dtype'));
