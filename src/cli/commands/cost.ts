@@ -1,4 +1,4 @@
-/** `cost MODEL [--no-discount-sparsity] [--cost-breakdown] [--no-preprocess] [--csv]`: qonnx-inference-cost. */
+/** `cost MODEL [--no-discount-sparsity] [--cost-breakdown] [--no-preprocess] [--effective-bits] [--csv]`: qonnx-inference-cost. */
 import { costJson, inferenceCost, partialSummary } from '../../core/analysis/inferenceCost.js';
 import { parseArgs, type CliCommand, type CliIO } from '../command.js';
 import { costCsv } from '../../core/analysis/costCsv.js';
@@ -6,14 +6,14 @@ import { readModelFile } from '../nodeFiles.js';
 
 export const costCommand: CliCommand = {
   name: 'cost',
-  usage: 'cost MODEL [--no-discount-sparsity] [--cost-breakdown] [--no-preprocess] [--csv]',
+  usage: 'cost MODEL [--no-discount-sparsity] [--cost-breakdown] [--no-preprocess] [--effective-bits] [--csv]',
   summary: 'Inference cost (MACs, BOPs, weight and output memory) exactly as qonnx-inference-cost reports it',
   details:
-    'Prints the JSON of qonnx-inference-cost for the same options: total_cost (and with --cost-breakdown optype_cost and node_cost), keys sorted, indent 2, numbers as floats. --csv prints one row per costed node instead. Ops that the reference does not cost are listed in "unsupported"; when some layers are not costed, stderr says "partial: N of M layers not costed" and names them (stdout stays the reference JSON).',
+    'Prints the JSON of qonnx-inference-cost for the same options: total_cost (and with --cost-breakdown optype_cost and node_cost), keys sorted, indent 2, numbers as floats. --csv prints one row per costed node instead. Ops that the reference does not cost are listed in "unsupported"; when some layers are not costed, stderr says "partial: N of M layers not costed" and names them (stdout stays the reference JSON). --effective-bits: the same JSON, but quantizers the reference counts as FLOAT32 (a scaled BipolarQuant, a Quant whose bit width is a 1-element array or whose zero point is not 0) count with the bits they have (e.g. op_mac_INT4_INT2 instead of op_mac_FLOAT32_FLOAT32; mem_o keeps the output datatype).',
   run(args: string[], io: CliIO): number {
-    const a = parseArgs(args, { flags: ['--no-discount-sparsity', '--cost-breakdown', '--no-preprocess', '--csv'], positional: { min: 1, max: 1, names: ['MODEL'] } });
+    const a = parseArgs(args, { flags: ['--no-discount-sparsity', '--cost-breakdown', '--no-preprocess', '--effective-bits', '--csv'], positional: { min: 1, max: 1, names: ['MODEL'] } });
     const { model } = readModelFile(a.positional[0]);
-    const r = inferenceCost(model, { discountSparsity: !a.flags.has('--no-discount-sparsity'), preprocess: !a.flags.has('--no-preprocess') });
+    const r = inferenceCost(model, { discountSparsity: !a.flags.has('--no-discount-sparsity'), preprocess: !a.flags.has('--no-preprocess'), effectiveBits: a.flags.has('--effective-bits') });
     // The JSON keeps the reference's keys only; what the totals leave out goes to stderr.
     const partial = partialSummary(r);
     if (partial) {

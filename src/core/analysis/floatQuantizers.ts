@@ -13,10 +13,16 @@
 import type { GraphIndex } from '../ir/graphIndex.js';
 import type { Node } from '../ir/types.js';
 import { tensorShape, tensorValues, toNumbers } from '../onnx/tensorData.js';
+import { BINARY, BIPOLAR, intType, scaledIntType } from '../qonnx/datatypes.js';
 
 export interface FloatQuantizerNote {
   /** the bit width the quantizer really produces (what its badge shows) */
   bits: number;
+  /**
+   * the datatype the reference would give it with a scalar bit width / scale 1 (BIPOLAR, INT4, UINT2,
+   * SCALEDINT<4> when scaled): what `cost --effective-bits` counts it as
+   */
+  datatype?: string;
   /** one sentence: why qonnx counts it as FLOAT32 */
   reason: string;
 }
@@ -45,22 +51,28 @@ export function floatQuantizerNote(idx: GraphIndex, n: Node): FloatQuantizerNote
       : scale.values.length === 1
         ? `its scale is ${fmt(scale.values[0])}, not 1`
         : `its scale is per channel (${scale.values.length} values), not 1`;
-    return { bits: 1, reason: `qonnx counts this BipolarQuant as FLOAT32, not BIPOLAR: ${what} (BIPOLAR needs scale 1). Its values are ±scale: 1 bit.` };
+    return { bits: 1, datatype: BIPOLAR.name, reason: `qonnx counts this BipolarQuant as FLOAT32, not BIPOLAR: ${what} (BIPOLAR needs scale 1). Its values are ±scale: 1 bit.` };
   }
   if (op === 'Quant' || op === 'IntQuant') {
     const bw = constValues(idx, ins[3]);
     if (!bw || bw.values.length !== 1) return undefined;
     const bits = bw.values[0];
     if (!Number.isInteger(bits) || bits < 1) return undefined;
+    // as quantDatatype (allow scaled-int, as the cost infers): scale 1 gives an integer type, else SCALEDINT
+    const signedAttr = (n.attribute ?? []).find((a) => a.name === 'signed');
+    const signed = signedAttr?.i === undefined ? true : Number(signedAttr.i) !== 0;
+    const sc = constValues(idx, ins[1]);
+    const datatype = sc && sc.values.length > 0 && sc.values.every((v) => v === 1) ? (bits === 1 ? (signed ? BIPOLAR : BINARY).name : intType(bits, signed).name) : scaledIntType(bits).name;
     if (bw.shape.length > 0) {
       return {
         bits,
+        datatype,
         reason: `qonnx counts this Quant as FLOAT32: its bit width is stored as a 1-element array (shape [${bw.shape.join(',')}]) instead of a scalar, and qonnx takes the datatype only from a scalar bit width. It quantizes to ${bits} bits.`,
       };
     }
     const zp = constValues(idx, ins[2]);
     if (zp && zp.values.some((v) => v !== 0)) {
-      return { bits, reason: `qonnx counts this Quant as FLOAT32: its zero point is not 0, and qonnx gives an integer datatype only with zero point 0. It quantizes to ${bits} bits.` };
+      return { bits, datatype, reason: `qonnx counts this Quant as FLOAT32: its zero point is not 0, and qonnx gives an integer datatype only with zero point 0. It quantizes to ${bits} bits.` };
     }
   }
   return undefined;

@@ -22,6 +22,13 @@ import { pyJson, type PyValue } from './pyJson.js';
 export interface CostOptions {
   discountSparsity?: boolean;
   preprocess?: boolean;
+  /**
+   * count the quantizers the reference takes for FLOAT32 (a scaled BipolarQuant, a Quant with a
+   * 1-element bit width array or a nonzero zero point: floatQuantizers.ts) with the bits they have:
+   * the input / weight datatype of op_mac_* and mem_w_* keys becomes BIPOLAR, INT4, ... (mem_o_*
+   * keeps the reference's output datatype). Off: the reference's numbers.
+   */
+  effectiveBits?: boolean;
 }
 
 /** One costed node, with everything the panel shows. */
@@ -216,7 +223,7 @@ export function* inferenceCostTask(model: Model, opts: CostOptions = {}): Task<C
     }
     try {
       const c = costNode(m, n, discount, dtOf, shapeOf, originOf);
-      if (c.originalIndex !== undefined) withRealBits(c, originalIdx.nodes[c.originalIndex], originalIdx);
+      if (c.originalIndex !== undefined) withRealBits(c, originalIdx.nodes[c.originalIndex], originalIdx, opts.effectiveBits === true);
       nodes.push(c);
     } catch (e) {
       const who = nameOf(n);
@@ -257,7 +264,7 @@ export function* inferenceCostTask(model: Model, opts: CostOptions = {}): Task<C
  * Where the reference counts input 0 or the weight as FLOAT32 but the tensor comes from a quantizer
  * with fewer bits (floatQuantizers.ts), the paper formula uses those bits and the node says why.
  */
-function withRealBits(c: NodeCost, orig: Node, idx: ReturnType<typeof indexGraph>): void {
+function withRealBits(c: NodeCost, orig: Node, idx: ReturnType<typeof indexGraph>, effective: boolean): void {
   const note = (slot: number, dt: string) => (dt === 'FLOAT32' ? floatQuantizerOf(idx, orig.input?.[slot]) : undefined);
   const inNote = note(0, c.inDatatype);
   const wNote = c.opType === 'Upsample' ? undefined : note(1, c.weightDatatype);
@@ -270,6 +277,23 @@ function withRealBits(c: NodeCost, orig: Node, idx: ReturnType<typeof indexGraph
   const bw = c.opType === 'Upsample' ? ba : wNote?.bits ?? c.paper.bw;
   c.paper = { ...c.paper, ba, bw };
   c.paperBops = paperBops(c.paper.m, c.paper.n, c.paper.fp, ba, bw);
+  if (effective) withEffectiveKeys(c, inNote?.datatype, c.opType === 'Upsample' ? inNote?.datatype : wNote?.datatype);
+}
+
+/** The node's reference keys with the input / weight datatype replaced by the quantizer's real one (effectiveBits). */
+function withEffectiveKeys(c: NodeCost, inType: string | undefined, wType: string | undefined): void {
+  const idt = parseDataType(inType ?? c.inDatatype);
+  const wdt = parseDataType(wType ?? c.weightDatatype);
+  const raw: Record<string, number> = {};
+  for (const [k, v] of Object.entries(c.raw)) {
+    const key = k.startsWith('op_mac_') ? `op_mac_${idt.name}_${wdt.name}` : k.startsWith('mem_w_') ? `mem_w_${wdt.name}` : k;
+    raw[key] = (raw[key] ?? 0) + v;
+  }
+  c.raw = raw;
+  c.inDatatype = idt.name;
+  if (c.opType !== 'Upsample') c.weightDatatype = wdt.name;
+  c.bops = idt.bitwidth * wdt.bitwidth * c.macs;
+  c.memWBits = c.memWElems * wdt.bitwidth;
 }
 
 function sumRaw(rs: Record<string, number>[]): Record<string, number> {
