@@ -13,7 +13,8 @@ import { annotateDatatypes, giveUniqueNodeNames, giveUniqueParameterTensors, rem
 import { foldConstants } from '../passes/foldConstants.js';
 import { toFixpointTask } from '../passes/pass.js';
 import { runSync, type Task, type TaskProgress } from '../task.js';
-import { FLOAT32, parseDataType, tryParseDataType, type DataType } from '../qonnx/datatypes.js';
+import { FLOAT32, intType, parseDataType, scaledIntType, tryParseDataType, type DataType } from '../qonnx/datatypes.js';
+import { CHANNELS_LAST_DOMAIN } from '../qonnx/registry.js';
 import { inferDatatypes } from './datatypeInference.js';
 import { floatQuantizerOf, type FloatQuantizerNote } from './floatQuantizers.js';
 import { inferShapes, attrMap } from './shapeInference.js';
@@ -58,6 +59,8 @@ export interface NodeCost {
    * reference's datatypes, except where qonnx counts a quantizer as FLOAT32 (floatNotes).
    */
   paper: { m: number; n: number; fp: number; accBits: number; ba: number; bw: number };
+  /** why qonnx-inference-cost fails on this layer although it is costed here (a channels-last Conv) */
+  referenceFails?: string;
   /** input 0 ('in') or input 1 ('weight') counted as FLOAT32 although it comes from a quantizer with fewer bits */
   floatNotes?: { in?: FloatQuantizerNote; weight?: FloatQuantizerNote };
 }
@@ -335,7 +338,10 @@ function costNode(
   const op = n.opType ?? '';
   const [i0, i1] = n.input ?? [];
   const o0 = n.output?.[0];
-  const idt = dtOf(i0), wdt = dtOf(i1), odt = dtOf(o0);
+  const idt = dtOf(i0), wdt = dtOf(i1);
+  // a channels-last Conv's output takes input 0's datatype (the reference's wrapper rule); its cost
+  // uses the output datatype the standard Conv would have (datatypeInference's MAC rule)
+  const odt = op === 'Conv' && n.domain === CHANNELS_LAST_DOMAIN ? macOutputType((n.input ?? []).filter(Boolean).map((t) => dtOf(t))) : dtOf(o0);
   const a = attrMap(n);
   let macs: number;
   let memW: number | undefined;
@@ -343,16 +349,23 @@ function costNode(
   let paper = { m: 0, n: 0, fp: 0 };
   const oShape = shapeOf(o0, 'output');
   const memO = prod(oShape);
+  let referenceFails: string | undefined;
   if (op === 'Conv') {
     const iShape = shapeOf(i0, 'input');
     const wShape = shapeOf(i1, 'weight');
-    const k = (a.kernel_shape as number[] | undefined) ?? wShape.slice(2);
+    // channels-last (qonnx.custom_op.channels_last, e.g. hls4ml's exports): x [N, H, W, C], W [OC, KH, KW, C/group];
+    // the same count on those axes. The reference reads axis 1 as the channels and cannot cost it.
+    const nhwc = n.domain === CHANNELS_LAST_DOMAIN;
+    const k = (a.kernel_shape as number[] | undefined) ?? (nhwc ? wShape.slice(1, -1) : wShape.slice(2));
     const group = a.group !== undefined ? Number(a.group) : 1;
-    const [bsize, ifm] = iShape;
-    const ofm = oShape[1];
+    const bsize = iShape[0];
+    const ifm = nhwc ? iShape[iShape.length - 1] : iShape[1];
+    const ofm = nhwc ? oShape[oShape.length - 1] : oShape[1];
+    const spatial = nhwc ? oShape.slice(1, -1) : oShape.slice(2);
+    if (nhwc) referenceFails = 'qonnx-inference-cost cannot cost a channels-last Conv (it reads axis 1 as the channels)';
     if (ofm !== wShape[0]) throw new Error(`output channels ${ofm} differ from the weight's ${wShape[0]}`);
     if (ofm % group !== 0) throw new Error(`${ofm} output channels are not divisible by group ${group}`);
-    macs = bsize * Math.floor(ofm / group) * ifm * prod(k) * prod(oShape.slice(2));
+    macs = bsize * Math.floor(ofm / group) * ifm * prod(k) * prod(spatial);
     memW = prod(wShape);
     if (discount) {
       dens = density(m, i1);
@@ -399,7 +412,16 @@ function costNode(
     return finish(n, raw, idt, idt, odt, macs, 0, memO, 1, { m: 0, n: 0, fp: 0 }, originOf);
   }
   const raw: Record<string, number> = { [`op_mac_${idt.name}_${wdt.name}`]: macs, [`mem_w_${wdt.name}`]: memW!, [`mem_o_${odt.name}`]: memO };
-  return finish(n, raw, idt, wdt, odt, macs, memW!, memO, dens, paper, originOf);
+  const c = finish(n, raw, idt, wdt, odt, macs, memW!, memO, dens, paper, originOf);
+  if (referenceFails) c.referenceFails = referenceFails;
+  return c;
+}
+
+/** The standard Conv's output datatype for these input datatypes (datatypeInference.ts, scaled-int allowed). */
+function macOutputType(ins: DataType[]): DataType {
+  if (ins.every((d) => d.isInteger)) return intType(32, ins.some((d) => d.signed));
+  if (ins.every((d) => d.isInteger || d.isFixedPoint || d.kind === 'scaledint')) return scaledIntType(32);
+  return FLOAT32;
 }
 
 function finish(
