@@ -28,7 +28,7 @@
  *   --no-large         skip the large suite (1 GB external-data model, 100 MB CNN, 20,000 nodes: load time, peak memory; bench/large.ts)
  *   --large-only       only the large suite
  *   --no-sweep         skip the precision explorer suite (bench/sweep.ts: a 20-quantizer CNN's sensitivity pass and front)
- *   --sweep-only       only the precision explorer suite
+ *   --sweep-only       only the precision explorer suite (Node, and Chromium when there is one)
  *   --keep             keep the generated 1 GB external-data model in bench/out (deleted after the large suite otherwise)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -43,7 +43,7 @@ import { browserTable, profileReport, runBrowserSuite, smoothnessTable, systemCh
 import { editCases, editReport, runEditSuite, type EditSuiteResult } from './editBench.js';
 import { execCases, execReport, runExecBrowser, runExecNode, type ExecRow } from './exec.js';
 import { largeReport, runLargeSuite, type LargeRow } from './large.js';
-import { runSweepBench, sweepTable, type SweepBenchRow } from './sweep.js';
+import { runSweepBench, runSweepBrowser, sweepBrowserTable, sweepTable, type SweepBenchRow, type SweepBrowserRow } from './sweep.js';
 import { REPO_ROOT, ensureExternalDataModel } from './synthFiles.js';
 import { markdownTable, mb, median, ms, type Column } from './table.js';
 
@@ -335,6 +335,17 @@ async function main() {
       log(`sweep suite failed: ${sweepError}`);
     }
   }
+  // The same sweep in Chromium: the Explore panel on the production build, the pool the app chooses.
+  let sweepBrowser: SweepBrowserRow | undefined;
+  let sweepBrowserError: string | undefined;
+  if (args.sweep && runBrowser) {
+    try {
+      sweepBrowser = await runSweepBrowser({ samples: 32, built: !!browser || !!edit || largeRows.length > 0, log });
+    } catch (e) {
+      sweepBrowserError = e instanceof Error ? e.message : String(e);
+      log(`sweep suite in Chromium failed: ${sweepBrowserError}`);
+    }
+  }
 
   const wall = performance.now() - started;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -351,9 +362,11 @@ async function main() {
   else if (largeError) out.push('## Large models in Chromium', '', `The large suite failed: ${largeError}`, '');
   if (sweepRows.length) out.push(sweepTable(sweepRows), '');
   else if (sweepError) out.push('## Precision explorer (sweep) in Node', '', `The sweep suite failed: ${sweepError}`, '');
+  if (sweepBrowser) out.push(sweepBrowserTable(sweepBrowser), '');
+  else if (sweepBrowserError) out.push('## Precision explorer (sweep) in Chromium', '', `The sweep suite failed in Chromium: ${sweepBrowserError}`, '');
   out.push(`Bench wall time: ${ms(wall)}${args.node && browser ? ` (Node suite ${ms(nodeWall)}, browser suite ${ms(browser.wallMs)})` : ''}.`);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError, exec: execRows.map((r) => ({ id: r.c.id, result: r.node })), execBrowser: execBrowser?.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execPage: execBrowser?.page?.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execError, large: largeRows, largeError, sweep: sweepRows, sweepError }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError, exec: execRows.map((r) => ({ id: r.c.id, result: r.node })), execBrowser: execBrowser?.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execPage: execBrowser?.page?.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execError, large: largeRows, largeError, sweep: sweepRows, sweepError, sweepBrowser, sweepBrowserError }, null, 2));
 }
 
 function nodeReport(rows: Row[], args: Args, cpu: string): string {

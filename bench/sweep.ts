@@ -3,6 +3,12 @@
  * per sample) over 6 widths on 32 calibration samples"): the synthetic CNN of src/core/testing/synth.ts with
  * 20 Quant nodes, 32 seeded random samples, a pool of 1 and of 2 runners (worker_threads, one onnxruntime
  * thread each), the sensitivity pass and the verified front timed apart.
+ *
+ * In Chromium (runSweepBrowser): the production build (bench/out/web, served by vite preview), the same
+ * model written to bench/out, opened in the page; the Explore panel with random inputs (32 samples,
+ * seed 0) and its default widths, Start, and the app's own timings read from its explore store
+ * (window.__qonnxStudio.useExplore): runners starting, baseline + sensitivity pass, front; on the pool
+ * of runner workers the app chose (navigator.hardwareConcurrency, at most 4, within ~1 GB).
  */
 import { Worker } from 'node:worker_threads';
 import { encodeModel } from '../src/core/onnx/codec.js';
@@ -12,6 +18,10 @@ import { randomSamples } from '../src/core/explore/samples.js';
 import { inferenceCost } from '../src/core/analysis/inferenceCost.js';
 import type { RawEval } from '../src/core/explore/runner.js';
 import type { Model } from '../src/core/ir/types.js';
+import type { CnnOptions } from '../src/core/testing/synth.js';
+import type { Browser, Page } from 'playwright-core';
+import { buildApp, FILES_SUBDIR, launch, pageFetch, pageOpen, placeFile, startPreview } from './browser.js';
+import { ensureCnn } from './synthFiles.js';
 
 export interface SweepBenchRow {
   runners: number;
@@ -26,8 +36,10 @@ export interface SweepBenchRow {
   frontMs: number;
 }
 
+const SWEEP_CNN: CnnOptions = { blocks: 9, targetWeightBytes: 2e6, inputSize: 32, residualEvery: 0, stages: 3 };
+
 export function sweepBenchModel(): Model {
-  return makeCnn({ blocks: 9, targetWeightBytes: 2e6, inputSize: 32, residualEvery: 0, stages: 3 });
+  return makeCnn(SWEEP_CNN);
 }
 
 async function workerPool(model: Model, plan: ExplorePlan, samples: ReturnType<typeof randomSamples>, n: number) {
@@ -114,7 +126,149 @@ export function sweepTable(rows: SweepBenchRow[]): string {
   return out.join('\n');
 }
 
+// ---------------------------------------------------------------------------------------------------
+// In Chromium
+
+export interface SweepBrowserRow {
+  browser: string;
+  /** navigator.hardwareConcurrency in the page */
+  cores: number;
+  runners: number;
+  quantizers: number;
+  macsPerSample: number;
+  samples: number;
+  /** samples stacked per run (the pool's maxBatch) */
+  batch: number;
+  /** runners decoding, compiling and running the reference, in parallel (the app's timings.startMs) */
+  setupMs: number;
+  sensitivityConfigs: number;
+  /** baseline and sensitivity pass (timings.sensitivityMs) */
+  sensitivityMs: number;
+  frontPoints: number;
+  frontMs: number;
+  /** page side, from Start to the results in the store (encode, prepare, worker start, the sweep) */
+  wallMs: number;
+  runs: number;
+}
+
+type SweepWindow = {
+  __qonnxStudio: {
+    useApp: { getState(): { setExplorePanelOpen(v: boolean): void; notice: { kind: string; message: string } | null } };
+    useExplore: {
+      getState(): {
+        run: {
+          status: string;
+          message?: string;
+          plan?: { quantizers: unknown[] };
+          samples?: number;
+          poolSize?: number;
+          maxBatch?: number;
+          points: unknown[];
+          runs?: number;
+          timings?: { startMs: number; sensitivityMs: number; frontMs: number };
+          wallMs?: number;
+        } | null;
+      };
+    };
+  };
+};
+
+/** Wait in the page until the sweep ends; its numbers from the explore store. */
+async function pageSweepResult(timeoutMs: number) {
+  const w = window as unknown as SweepWindow;
+  const t0 = performance.now();
+  for (;;) {
+    const r = w.__qonnxStudio.useExplore.getState().run;
+    if (r && (r.status === 'error' || r.status === 'cancelled')) throw new Error(`the sweep ended: ${r.status}: ${r.message}`);
+    if (r && r.status === 'done' && r.timings) {
+      return {
+        cores: navigator.hardwareConcurrency,
+        quantizers: r.plan?.quantizers.length ?? 0,
+        samples: r.samples ?? 0,
+        runners: r.poolSize ?? 0,
+        batch: r.maxBatch ?? 0,
+        setupMs: r.timings.startMs,
+        // as runExplore's progress counts them (and the Node table): the opened widths once, then each
+        // quantizer alone at each other width (runs also holds the baseline's exec-style run and the front)
+        sensitivityConfigs: (r.runs ?? 0) - r.points.length - 1,
+        sensitivityMs: r.timings.sensitivityMs,
+        frontPoints: r.points.length,
+        frontMs: r.timings.frontMs,
+        wallMs: r.wallMs ?? NaN,
+        runs: r.runs ?? 0,
+      };
+    }
+    if (performance.now() - t0 > timeoutMs) throw new Error(`the sweep did not end within ${timeoutMs} ms (status ${r?.status})`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+export interface SweepBrowserOptions {
+  samples?: number;
+  /** the app is already built into bench/out/web */
+  built?: boolean;
+  timeoutMs?: number;
+  log?: (s: string) => void;
+}
+
+export async function runSweepBrowser(opts: SweepBrowserOptions = {}): Promise<SweepBrowserRow> {
+  const log = opts.log ?? (() => undefined);
+  const n = opts.samples ?? 32;
+  const timeoutMs = opts.timeoutMs ?? 600_000;
+  if (!opts.built) {
+    log('sweep in Chromium: vite build → bench/out/web ...');
+    await buildApp(false);
+  }
+  const f = ensureCnn(SWEEP_CNN);
+  const name = 'sweep_cnn_20q.onnx';
+  placeFile(f.path, `${name}.bin`);
+  const macs = Number(inferenceCost(sweepBenchModel()).total_cost.total_macs);
+  const server = await startPreview();
+  let browser: Browser | undefined;
+  try {
+    browser = (await launch(log)).browser;
+    // service workers blocked: a production build's worker reloads the page once when it takes control
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1, serviceWorkers: 'block' });
+    await context.addInitScript('globalThis.__name = globalThis.__name || ((f) => f);');
+    const page: Page = await context.newPage();
+    await page.goto(server.url, { waitUntil: 'load' });
+    await page.getByTestId('start-screen').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.evaluate(pageFetch, `${server.url}${FILES_SUBDIR}/${encodeURIComponent(name)}.bin`);
+    await page.evaluate(pageOpen, { name, timeoutMs: 120_000 });
+    await page.getByTestId('explore-button').click();
+    await page.getByTestId('explore-panel').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.getByTestId('explore-source').selectOption('random');
+    await page.getByTestId('explore-n').fill(String(n));
+    await page.getByTestId('explore-seed').fill('0');
+    await page.getByTestId('explore-bits').fill('2,3,4,5,6,8');
+    log(`sweep in Chromium: ${n} random samples, widths 2,3,4,5,6,8 ...`);
+    await page.getByTestId('explore-start').click();
+    const r = await page.evaluate(pageSweepResult, timeoutMs);
+    await page.getByTestId('explore-done').waitFor({ state: 'visible', timeout: 30_000 });
+    log(`  → ${r.runners} runners: setup ${(r.setupMs / 1000).toFixed(1)} s, sensitivity ${(r.sensitivityMs / 1000).toFixed(1)} s, front ${(r.frontMs / 1000).toFixed(1)} s`);
+    if (process.env.SWEEP_BENCH_SCREENSHOT) await page.screenshot({ path: process.env.SWEEP_BENCH_SCREENSHOT });
+    await context.close();
+    return { browser: `Chromium ${browser.version()}`, macsPerSample: macs, ...r };
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await server.stop();
+  }
+}
+
+export function sweepBrowserTable(r: SweepBrowserRow): string {
+  const out = [`## Precision explorer (sweep) in Chromium (${r.browser})`, ''];
+  out.push(`The same CNN (${r.quantizers} quantizers, ${(r.macsPerSample / 1e6).toFixed(1)} M MACs per sample) opened in the production build; Explore with random inputs (${r.samples} samples, seed 0), widths 2,3,4,5,6,8, on the pool the app chose for ${r.cores} core${r.cores === 1 ? '' : 's'} (runner workers, one onnxruntime-web thread each). Times are the app's own: runners starting (decode, compile, reference outputs), baseline + sensitivity pass, front; total is the page's, from Start to the results (encoding the model, preparing the samples, starting the workers included).`, '');
+  const inf = r.sensitivityConfigs * r.samples;
+  out.push('| runners | samples per run | setup | sensitivity configs | sensitivity pass | sample-inferences/s | front points | front | total |', '|---|---|---|---|---|---|---|---|---|');
+  out.push(`| ${r.runners} | ${r.batch} | ${(r.setupMs / 1000).toFixed(1)} s | ${r.sensitivityConfigs} | ${(r.sensitivityMs / 1000).toFixed(1)} s | ${Math.round(inf / (r.sensitivityMs / 1000))} | ${r.frontPoints} | ${(r.frontMs / 1000).toFixed(1)} s | ${(r.wallMs / 1000).toFixed(1)} s |`);
+  return out.join('\n');
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = await runSweepBench(process.argv.includes('--one') ? [1] : [1, 2], 32, (s) => process.stderr.write(s + '\n'));
-  process.stdout.write(sweepTable(rows) + '\n');
+  const log = (s: string) => process.stderr.write(s + '\n');
+  if (process.argv.includes('--browser')) process.stdout.write(sweepBrowserTable(await runSweepBrowser({ log, built: process.argv.includes('--built') })) + '\n');
+  else {
+    const rows = await runSweepBench(process.argv.includes('--one') ? [1] : [1, 2], 32, log);
+    process.stdout.write(sweepTable(rows) + '\n');
+  }
 }

@@ -5,6 +5,7 @@ import './app/styles.css';
 import { App } from './app/App.js';
 import { useApp } from './app/store.js';
 import { openFiles } from './app/open.js';
+import { useExplore } from './app/explore/exploreStore.js';
 import { modelWorker } from './app/workerClient.js';
 import './app/serviceWorker.js'; // offline use and cross-origin isolation (production builds only)
 
@@ -14,8 +15,8 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
-// Test and benchmark hook: the store, and the same open path a drop uses.
-(window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp, openFiles };
+// Test and benchmark hook: the stores (the app's, the explorer's), and the same open path a drop uses.
+(window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp, useExplore, openFiles };
 
 // Start the model worker while the start screen shows, so the first open does not wait for it;
 // and load number formatting data, whose first use is slow.
