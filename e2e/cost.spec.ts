@@ -1,5 +1,5 @@
 /**
- * The cost panel on zoo_TFC_2W2A: the reference's golden totals (../shared/QONNX.md), the sparsity
+ * The cost panel on zoo_TFC_2W2A: the reference's golden totals (published by qonnx), the sparsity
  * toggle, row <-> graph selection, JSON/CSV downloads, the overlay legend and the what-if line.
  */
 import { expect, test, type Page } from '@playwright/test';

@@ -1,6 +1,6 @@
 /**
  * `cost MODEL`: the exact text qonnx-inference-cost writes for zoo_TFC_2W2A (built by hand from the
- * golden values of ../shared/QONNX.md: keys sorted, indent 2, numbers as Python floats), the options,
+ * golden values published by qonnx (its own tests): keys sorted, indent 2, numbers as Python floats), the options,
  * the CSV, and errors.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * QONNX datatype inference: the rules of ../shared/QONNX.md one by one on tiny models, then the real
+ * QONNX datatype inference: the rules of qonnx InferDataTypes one by one on tiny models, then the real
  * FINN/QONNX files, whose finn_datatype annotations were written by the reference toolkit and are the
  * independent reference here.
  */

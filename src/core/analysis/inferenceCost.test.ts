@@ -1,5 +1,5 @@
 /**
- * Inference cost against the reference: the golden TFC_2W2A totals of ../shared/QONNX.md, totals of
+ * Inference cost against the reference: the golden TFC_2W2A totals published by qonnx, totals of
  * the other TFC variants and of mnist-conv derived by hand from their layer sizes, and per-node numbers
  * on tiny models built here, each computed by hand in the comment beside it.
  */

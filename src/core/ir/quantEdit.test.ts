@@ -4,7 +4,7 @@
  * - Every parameter setQuantizer changes (bits, signed, narrow, rounding mode, scale) is checked by
  *   running the edited model with the execution engine (onnxruntime-web in Node plus the QONNX kernels)
  *   on a wide random input: the quantizer's output takes exactly 2^bits levels (2^bits - 1 narrow), and
- *   every value equals a reference quantizer written here from ../shared/QONNX.md (clamp, then round).
+ *   every value equals a reference quantizer written here from the qonnx Quant definition (clamp, then round).
  * - Copy-on-share: a bit-width initializer read by two Quant nodes is copied, only the edited node
  *   changes; untouched nodes and initializers are the very same objects (structural sharing).
  * - finn_datatype annotations follow the edit; the cost of the edited model equals numbers computed by
@@ -29,12 +29,12 @@ import { TEST_MODELS } from '../testing/paths.js';
 ort.env.wasm.numThreads = 1;
 const ORT = ort as unknown as OrtApi;
 
-function sharedModel(name: string): Model {
+function testModel(name: string): Model {
   const file = path.join(TEST_MODELS, name);
   return decodeModel(new Uint8Array(fs.readFileSync(file)), { fileName: name });
 }
 
-const TFC = sharedModel('zoo_TFC_2W2A.onnx');
+const TFC = testModel('zoo_TFC_2W2A.onnx');
 
 /*
  * zoo_TFC_2W2A, as read from the file (node index: name, inputs -> output):
