@@ -1,9 +1,8 @@
 /** `exec MODEL --input NAME=FILE.npy ... --out DIR [--all] [--float] [--random SEED]`: run a model. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-web';
 import { analyzeModel } from '../../core/analysis/modelAnalysis.js';
-import { Engine, type OrtApi } from '../../core/exec/engine.js';
+import { Engine } from '../../core/exec/engine.js';
 import { npyInput, randomInput } from '../../core/exec/inputs.js';
 import type { RuntimeTensor } from '../../core/exec/runtimeTensor.js';
 import { encodeNpy } from '../../core/io/npy.js';
@@ -11,8 +10,7 @@ import { readNpy } from '../../core/io/npyRead.js';
 import { indexGraph } from '../../core/ir/graphIndex.js';
 import { UsageError, type CliCommand, type CliIO } from '../command.js';
 import { readAllExternalData, readModelFile } from '../nodeFiles.js';
-
-ort.env.wasm.numThreads = 1;
+import { loadOrt } from '../ortNode.js';
 
 const safeName = (t: string) => t.replace(/[^\w.-]+/g, '_');
 
@@ -64,7 +62,7 @@ export const execCommand: CliCommand = {
     for (const k of inputs.keys()) if (!feeds.has(k)) throw new UsageError(`the model has no graph input '${k}'`);
     // weights in external-data files next to the model are read and inlined (onnxruntime cannot)
     const externalData = readAllExternalData(model, dir);
-    const engine = new Engine(model, ort as unknown as OrtApi, { bypassQuantizers: bypass, externalData });
+    const engine = new Engine(model, await loadOrt(), { bypassQuantizers: bypass, externalData });
     const t0 = performance.now();
     await engine.prepare();
     const prepareMs = performance.now() - t0;

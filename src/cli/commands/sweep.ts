@@ -4,8 +4,6 @@
  *  [--max-points K] [--json | --csv]`: the precision explorer on the command line (src/core/explore).
  */
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-web';
-import type { OrtApi } from '../../core/exec/engine.js';
 import { DEFAULT_WIDTHS, planExplore, runExplore, singleRunnerPool, type ConfigPoint, type ExploreResult } from '../../core/explore/explore.js';
 import { SweepRunner } from '../../core/explore/runner.js';
 import { randomSamples, samplesFromArrays } from '../../core/explore/samples.js';
@@ -13,8 +11,7 @@ import { npyNumbers, readNpy, type NpyArray } from '../../core/io/npyRead.js';
 import type { QuantizerRole } from '../../core/ir/quantizerRoles.js';
 import { UsageError, type CliCommand, type CliIO } from '../command.js';
 import { readAllExternalData, readModelFile } from '../nodeFiles.js';
-
-ort.env.wasm.numThreads = 1;
+import { loadOrt } from '../ortNode.js';
 
 const KIND_WORDS: Record<string, QuantizerRole> = { weights: 'weight', weight: 'weight', activations: 'activation', activation: 'activation', biases: 'bias', bias: 'bias' };
 
@@ -136,7 +133,7 @@ export const sweepCommand: CliCommand = {
     for (const f of fixed) if (!plan.skipped.some((s) => s.name === f) && !plan.quantizers.some((q) => q.name === f)) throw new UsageError(`--fix ${f}: no quantizer of that name`);
     if (!plan.quantizers.length) throw new Error(`no quantizer takes part (${plan.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ') || 'the model has no quantizers'})`);
     const externalData = readAllExternalData(model, dir);
-    const runner = await SweepRunner.create({ model, samples, reference, varied: plan.varied, externalData }, ort as unknown as OrtApi);
+    const runner = await SweepRunner.create({ model, samples, reference, varied: plan.varied, externalData }, await loadOrt());
     try {
       // progress on stderr: a line per phase and per tenth of it
       let last = '';
