@@ -129,23 +129,13 @@ export function sweepTable(rows: SweepBenchRow[]): string {
 // ---------------------------------------------------------------------------------------------------
 // In Chromium
 
-export interface SweepBrowserRow {
+/** The same figures as the Node rows, with the app's own timings: setupMs is the runners decoding,
+ * compiling and running the reference in parallel (timings.startMs), sensitivityMs the baseline and the
+ * sensitivity pass, batch the pool's maxBatch (samples stacked per run). */
+export interface SweepBrowserRow extends SweepBenchRow {
   browser: string;
   /** navigator.hardwareConcurrency in the page */
   cores: number;
-  runners: number;
-  quantizers: number;
-  macsPerSample: number;
-  samples: number;
-  /** samples stacked per run (the pool's maxBatch) */
-  batch: number;
-  /** runners decoding, compiling and running the reference, in parallel (the app's timings.startMs) */
-  setupMs: number;
-  sensitivityConfigs: number;
-  /** baseline and sensitivity pass (timings.sensitivityMs) */
-  sensitivityMs: number;
-  frontPoints: number;
-  frontMs: number;
   /** page side, from Start to the results in the store (encode, prepare, worker start, the sweep) */
   wallMs: number;
   runs: number;

@@ -12,6 +12,7 @@ import { int64From, type Model } from '../core/ir/types.js';
 import { decodeModel, encodeModel } from '../core/onnx/codec.js';
 import { run } from './main.js';
 import { repoRoot } from '../core/testing/paths.js';
+import { readF32Npy } from '../core/testing/npyF32.js';
 
 const ROOT = repoRoot();
 const MODELS = path.resolve(ROOT, 'testdata/models');
@@ -26,22 +27,6 @@ async function cli(...args: string[]) {
   let stdout = '', stderr = '';
   const code = await run(args, { out: (s) => (stdout += s), err: (s) => (stderr += s) });
   return { code, stdout, stderr };
-}
-
-/** Minimal .npy v1 reader for little-endian float32 arrays in C order. */
-function readF32Npy(file: string): { shape: number[]; data: Float32Array } {
-  const b = fs.readFileSync(file);
-  expect([...b.subarray(0, 6)]).toEqual([0x93, ...Buffer.from('NUMPY')]);
-  expect(b[6]).toBe(1);
-  const hlen = b.readUInt16LE(8);
-  const header = b.subarray(10, 10 + hlen).toString('latin1');
-  expect(header).toMatch(/'descr': '<f4'/);
-  expect(header).toMatch(/'fortran_order': False/);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const body = b.subarray(10 + hlen);
-  const data = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
-  expect(data.length).toBe(shape.reduce((a, c) => a * c, 1));
-  return { shape, data };
 }
 
 const fp8 = decodeModel(new Uint8Array(fs.readFileSync(FP8)));

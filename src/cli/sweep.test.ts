@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/testing/prng.js';
 import { TEST_MODELS } from '../core/testing/paths.js';
 import { run } from './main.js';
+import { readF32Npy } from '../core/testing/npyF32.js';
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'qonnx-sweep-'));
 afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
@@ -46,21 +47,6 @@ function writeNpy(file: string, data: Float32Array | BigInt64Array, shape: numbe
   Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0]).copy(head);
   head.writeUInt16LE(header.length, 8);
   fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
-}
-
-/** .npy v1.0 reader for the little-endian float32 C-order arrays exec writes. */
-function readF32Npy(file: string): { shape: number[]; data: Float32Array } {
-  const b = fs.readFileSync(file);
-  expect([...b.subarray(0, 7)]).toEqual([0x93, ...Buffer.from('NUMPY'), 1]);
-  const hlen = b.readUInt16LE(8);
-  const header = b.subarray(10, 10 + hlen).toString('latin1');
-  expect(header).toMatch(/'descr': '<f4'/);
-  expect(header).toMatch(/'fortran_order': False/);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const body = b.subarray(10 + hlen);
-  const data = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
-  expect(data.length).toBe(shape.reduce((x, y) => x * y, 1));
-  return { shape, data };
 }
 
 /** Top-1 class of one score vector: the first index of the largest value. */
