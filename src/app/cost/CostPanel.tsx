@@ -197,7 +197,7 @@ export function CostPanel() {
                         onClick={() => c.originalIndex !== undefined && useApp.getState().select({ kind: 'node', index: c.originalIndex }, true)}
                       >
                         <td className="num muted">{i + 1}</td>
-                        <td className={`mono${c.referenceFails ? ' has-note' : ''}`} title={c.referenceFails ? `${c.referenceFails}: costed here from its channels-last shapes` : undefined}>
+                        <td className={`mono${c.referenceFails ? ' has-note' : ''}`} title={c.referenceFails ? (c.beyondReference === 'qoperator' ? `${c.referenceFails}, with the bit widths of its element types` : `${c.referenceFails}: costed here from its channels-last shapes`) : undefined}>
                           {c.name}
                           {c.referenceFails && <span className="muted" data-testid="cost-beyond-reference"> (not in qonnx-inference-cost)</span>}
                         </td>

@@ -7,7 +7,7 @@
  */
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Model, Node, Tensor } from '../ir/types.js';
-import { isExternal, tensorValues } from '../onnx/tensorData.js';
+import { isExternal, tensorShape, tensorValues } from '../onnx/tensorData.js';
 import { sortGraph } from '../passes/tidy.js';
 import { annotateDatatypes, giveUniqueNodeNames, giveUniqueParameterTensors, removeStaticGraphInputs, removeUnusedTensors } from '../passes/cleanupPasses.js';
 import { foldConstants } from '../passes/foldConstants.js';
@@ -19,6 +19,7 @@ import { inferDatatypes } from './datatypeInference.js';
 import { floatQuantizerOf, type FloatQuantizerNote } from './floatQuantizers.js';
 import { inferShapes, attrMap } from './shapeInference.js';
 import { pyJson, type PyValue } from './pyJson.js';
+import { qOperatorDatatypes, qOperatorOf, type QOperatorSpec } from './qOperators.js';
 
 export interface CostOptions {
   discountSparsity?: boolean;
@@ -59,8 +60,10 @@ export interface NodeCost {
    * reference's datatypes, except where qonnx counts a quantizer as FLOAT32 (floatNotes).
    */
   paper: { m: number; n: number; fp: number; accBits: number; ba: number; bw: number };
-  /** why qonnx-inference-cost fails on this layer although it is costed here (a channels-last Conv) */
+  /** why qonnx-inference-cost fails on this layer although it is costed here (a channels-last Conv, a QOperator op) */
   referenceFails?: string;
+  /** what kind of layer referenceFails is about: a channels-last Conv, or a QOperator op (QLinearConv, ...) costed as its float op */
+  beyondReference?: 'channels-last' | 'qoperator';
   /** input 0 ('in') or input 1 ('weight') counted as FLOAT32 although it comes from a quantizer with fewer bits */
   floatNotes?: { in?: FloatQuantizerNote; weight?: FloatQuantizerNote };
 }
@@ -158,6 +161,35 @@ function density(model: Model, name: string): number {
   return d;
 }
 
+/**
+ * Density of a quantized weight (QOperator ops): the share of values that differ from their zero point
+ * (a scalar, or one per channel along `axis`), i.e. of nonzero dequantized weights, as the QDQ form's
+ * folded DequantizeLinear has them.
+ */
+function quantizedDensity(model: Model, name: string, zpName: string | undefined, axis: number): number {
+  const idx = indexGraph(model.graph ?? {});
+  const t = idx.initializer.get(name);
+  if (!t || isExternal(t)) return 1;
+  const zpT = zpName ? idx.initializer.get(zpName) : undefined;
+  if (!zpT) return density(model, name);
+  const v = tensorValues(t).data;
+  const zp = tensorValues(zpT).data;
+  if (Array.isArray(v) || Array.isArray(zp) || !v.length) return 1;
+  if (zp.length <= 1) {
+    const z = zp.length ? Number(zp[0]) : 0;
+    let nz = 0;
+    for (let i = 0; i < v.length; i++) if (Number(v[i]) !== z) nz++;
+    return nz / v.length;
+  }
+  const shape = tensorShape(t);
+  const ax = axis < 0 ? shape.length + axis : axis;
+  const inner = prod(shape.slice(ax + 1));
+  if (shape[ax] !== zp.length) return density(model, name);
+  let nz = 0;
+  for (let i = 0; i < v.length; i++) if (Number(v[i]) !== Number(zp[Math.floor(i / inner) % zp.length])) nz++;
+  return nz / v.length;
+}
+
 function countDensity(t: Tensor): number {
   const v = tensorValues(t).data;
   if (Array.isArray(v)) return 1;
@@ -216,17 +248,20 @@ export function* inferenceCostTask(model: Model, opts: CostOptions = {}): Task<C
   for (const [i, n] of idx.nodes.entries()) {
     const op = n.opType ?? '';
     yield { label: 'Costing layers', done: i, total: idx.nodes.length };
-    if (!COSTED.has(op)) {
-      if (ZERO_COST_OPS.has(op)) free.add(op);
+    // a QOperator op (QLinearConv, QGemm, QLinearAdd...) counts as the float op it stands for
+    const q = qOperatorOf(n);
+    const costAs = q?.floatOp ?? op;
+    if (!COSTED.has(costAs) || (q && q.b === undefined)) {
+      if (ZERO_COST_OPS.has(costAs)) free.add(op);
       else {
         unsupported.add(op);
-        uncosted.push({ ...nameOf(n), opType: op, reason: `qonnx-inference-cost has no cost model for ${op}` });
+        uncosted.push({ ...nameOf(n), opType: op, reason: `qonnx-inference-cost has no cost model for ${op}${q ? ` (${q.floatOp} on quantized values)` : ''}` });
       }
       continue;
     }
     try {
-      const c = costNode(m, n, discount, dtOf, shapeOf, originOf);
-      if (c.originalIndex !== undefined) withRealBits(c, originalIdx.nodes[c.originalIndex], originalIdx, opts.effectiveBits === true);
+      const c = costNode(m, n, discount, dtOf, shapeOf, originOf, q && { spec: q, elemOf: (t) => (t ? shapes.get(t)?.elemType ?? 0 : 0) });
+      if (c.originalIndex !== undefined && !q) withRealBits(c, originalIdx.nodes[c.originalIndex], originalIdx, opts.effectiveBits === true);
       nodes.push(c);
     } catch (e) {
       const who = nameOf(n);
@@ -333,15 +368,36 @@ function costNode(
   dtOf: (t: string | undefined) => DataType,
   shapeOf: (t: string | undefined, what: string) => number[],
   originOf: Map<string, number>,
+  q?: { spec: QOperatorSpec; elemOf: (t: string | undefined) => number },
 ): NodeCost {
   const idx = indexGraph(m.graph ?? {});
-  const op = n.opType ?? '';
-  const [i0, i1] = n.input ?? [];
+  // a QOperator node is costed as its float op on its quantized data inputs (qOperators.ts)
+  const op = q ? q.spec.floatOp : n.opType ?? '';
+  const [i0, i1] = q ? [n.input?.[q.spec.a!] ?? '', n.input?.[q.spec.b!] ?? ''] : n.input ?? [];
   const o0 = n.output?.[0];
-  const idt = dtOf(i0), wdt = dtOf(i1);
+  let idt = dtOf(i0), wdt = dtOf(i1);
   // a channels-last Conv's output takes input 0's datatype (the reference's wrapper rule); its cost
   // uses the output datatype the standard Conv would have (datatypeInference's MAC rule)
-  const odt = op === 'Conv' && n.domain === CHANNELS_LAST_DOMAIN ? macOutputType((n.input ?? []).filter(Boolean).map((t) => dtOf(t))) : dtOf(o0);
+  let odt = op === 'Conv' && n.domain === CHANNELS_LAST_DOMAIN ? macOutputType((n.input ?? []).filter(Boolean).map((t) => dtOf(t))) : dtOf(o0);
+  let referenceFails: string | undefined;
+  if (q) {
+    // bit widths from the element types: SCALEDINT<8> for an int8 input with a scale, as the QDQ form's DequantizeLinear gives
+    const d = qOperatorDatatypes(n, q.spec, q.elemOf);
+    if (!d.a || !d.b || !d.out) throw new Error('the element types of its quantized inputs or output are not known');
+    idt = d.a;
+    wdt = d.b;
+    odt = d.out;
+    referenceFails = `qonnx-inference-cost has no cost model for ${n.opType} (costed here as ${op} on ${idt.name} × ${wdt.name})`;
+  }
+  // density of a weight: a quantized weight is zero where it equals its zero point
+  const weightDensity = (name: string) => {
+    if (!q) return density(m, name);
+    const zpSlot = name === i0 ? q.spec.aZeroPoint : q.spec.bZeroPoint;
+    const transB = Number(attrMap(n).transB ?? 0) === 1;
+    // per-channel zero points run along the output channels: axis 0 of a Conv weight, the columns of a MatMul B
+    const axis = op === 'Conv' || (op === 'Gemm' && transB) || name === i0 ? 0 : -1;
+    return quantizedDensity(m, name, zpSlot !== undefined ? n.input?.[zpSlot] : undefined, axis);
+  };
   const a = attrMap(n);
   let macs: number;
   let memW: number | undefined;
@@ -349,7 +405,6 @@ function costNode(
   let paper = { m: 0, n: 0, fp: 0 };
   const oShape = shapeOf(o0, 'output');
   const memO = prod(oShape);
-  let referenceFails: string | undefined;
   if (op === 'Conv') {
     const iShape = shapeOf(i0, 'input');
     const wShape = shapeOf(i1, 'weight');
@@ -368,7 +423,7 @@ function costNode(
     macs = bsize * Math.floor(ofm / group) * ifm * prod(k) * prod(spatial);
     memW = prod(wShape);
     if (discount) {
-      dens = density(m, i1);
+      dens = weightDensity(i1);
       macs *= dens;
       memW *= dens;
     }
@@ -393,7 +448,7 @@ function costNode(
     } else if (!c0 && !c1) memW = 0;
     else throw new Error('both inputs are constant (fold constants first)');
     if (discount && wname) {
-      dens = density(m, wname);
+      dens = weightDensity(wname);
       macs *= dens;
       memW! *= dens;
     }
@@ -413,7 +468,10 @@ function costNode(
   }
   const raw: Record<string, number> = { [`op_mac_${idt.name}_${wdt.name}`]: macs, [`mem_w_${wdt.name}`]: memW!, [`mem_o_${odt.name}`]: memO };
   const c = finish(n, raw, idt, wdt, odt, macs, memW!, memO, dens, paper, originOf);
-  if (referenceFails) c.referenceFails = referenceFails;
+  if (referenceFails) {
+    c.referenceFails = referenceFails;
+    c.beyondReference = q ? 'qoperator' : 'channels-last';
+  }
   return c;
 }
 

@@ -11,6 +11,7 @@ import { int64ToNumber } from '../ir/types.js';
 import { tensorShape, tensorValues, toNumbers } from '../onnx/tensorData.js';
 import type { AttrValue, F32Tensor } from '../qonnx/opTypes.js';
 import { opsetVersion, resolveCustomOp } from '../qonnx/registry.js';
+import { qOperatorOf } from './qOperators.js';
 
 export interface InferredTensor {
   shape: Dim[] | null;
@@ -175,6 +176,13 @@ export function inferShapes(model: Model): ShapeInferenceResult {
           types = r.types;
           values = r.values ?? [];
         }
+      } else if (n.domain === 'com.microsoft' && (qOperatorOf(n) || STANDARD_Q_OPS.has(n.opType ?? ''))) {
+        const r = inferQOperator(n, ins, attrs, opset, shapeOf, typeOf, kv);
+        if (!r) unknownOps.push(ni);
+        else {
+          shapes = r.shapes;
+          types = r.types;
+        }
       } else unknownOps.push(ni);
     } catch {
       shapes = [];
@@ -262,6 +270,29 @@ function elementwiseValues(op: string, a: { shape: number[]; values: number[] },
   return { shape, values };
 }
 
+/**
+ * onnxruntime's com.microsoft QOperator ops (QGemm, QLinearAdd, QLinearSoftmax, ...; qOperators.ts):
+ * the float op's shape rule on their data inputs, the element type of their output zero point.
+ */
+function inferQOperator(n: Node, ins: string[], attrs: Record<string, AttrValue>, opset: number, shapeOf: ShapeOf, typeOf: TypeOf, kv: KnownOf): StdResult | undefined {
+  const op = n.opType ?? '';
+  // the standard rule knows these (QLinearConv, QLinearMatMul, QuantizeLinear, ... in com.microsoft)
+  if (STANDARD_Q_OPS.has(op)) return inferStandard(n, ins, attrs, opset, shapeOf, typeOf, kv);
+  const spec = qOperatorOf(n)!;
+  const data = spec.dataInputs(n);
+  const twin: Node = { ...n, opType: spec.floatOp, domain: '', input: data };
+  if (op === 'QLinearGlobalAveragePool' && Number(attrs.channels_last ?? 0) === 1) {
+    const x = shapeOf(data[0]);
+    return { shapes: [x ? [x[0], ...x.slice(1, -1).map(() => 1), x[x.length - 1]] : null], types: [typeOf(ins[4])] };
+  }
+  const r = inferStandard(twin, data, attrs, opset, shapeOf, typeOf, kv);
+  if (!r) return undefined;
+  const zp = spec.outZeroPoint?.(n);
+  const elem = spec.outElem ?? (zp !== undefined && ins[zp] ? typeOf(ins[zp]) : FLOAT);
+  return { shapes: r.shapes.slice(0, 1), types: [elem] };
+}
+const STANDARD_Q_OPS = new Set(['QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeLinear', 'QuantizeLinear', 'DequantizeLinear']);
+
 function inferStandard(n: Node, ins: string[], attrs: Record<string, AttrValue>, opset: number, shapeOf: ShapeOf, typeOf: TypeOf, kv: KnownOf): StdResult | undefined {
   const op = n.opType ?? '';
   const x = shapeOf(ins[0]);
@@ -335,6 +366,8 @@ function inferStandard(n: Node, ins: string[], attrs: Record<string, AttrValue>,
       const vt = (n.attribute ?? []).find((q) => q.name === 'value')?.t;
       return one(k ? k.values : null, vt?.dataType ?? FLOAT);
     }
+    case 'DynamicQuantizeLinear':
+      return { shapes: [x, [], []], types: [UINT8, FLOAT, UINT8] };
     case 'Conv':
     case 'ConvInteger':
     case 'QLinearConv': {

@@ -51,6 +51,30 @@ function transpose(x: ConstTensor, perm: number[]): ConstTensor {
 const axisOf = (a: number, r: number) => (a < 0 ? a + r : a);
 
 /**
+ * DequantizeLinear of a constant (a QDQ model's integer weight): (x - zero point) * scale in float32,
+ * per tensor or per channel along `axis`, as onnxruntime computes it (the reference folds it with
+ * onnxruntime). Blocked scales and non-float32 scales are left unfolded.
+ */
+function dequantize(x: ConstTensor, scale: ConstTensor, zp: ConstTensor | undefined, attrs: Record<string, AttrValue>): ConstTensor | undefined {
+  if (scale.dataType !== FLOAT || Number(attrs.block_size ?? 0) > 0) return undefined;
+  const out = new Float64Array(x.data.length);
+  if (scale.data.length === 1 && (!zp || zp.data.length === 1)) {
+    const s = scale.data[0], z = zp ? zp.data[0] : 0;
+    for (let i = 0; i < out.length; i++) out[i] = f32((x.data[i] - z) * s);
+  } else {
+    const axis = axisOf(Number(attrs.axis ?? 1), x.shape.length);
+    const c = x.shape[axis];
+    if (scale.data.length !== c || (zp && zp.data.length !== c)) return undefined;
+    const inner = count(x.shape.slice(axis + 1));
+    for (let i = 0; i < out.length; i++) {
+      const k = Math.floor(i / inner) % c;
+      out[i] = f32((x.data[i] - (zp ? zp.data[k] : 0)) * scale.data[k]);
+    }
+  }
+  return { dataType: FLOAT, shape: [...x.shape], data: out };
+}
+
+/**
  * Evaluate a standard op whose inputs are all known. Returns undefined for ops (or attribute forms)
  * this evaluator does not cover, so the caller leaves the node in place.
  */
@@ -60,6 +84,8 @@ export function evalConstOp(n: Node, ins: (ConstTensor | undefined)[], attrs: Re
   switch (n.opType) {
     case 'Identity':
       return x && [x];
+    case 'DequantizeLinear':
+      return x && ins[1] && wrap(dequantize(x, ins[1], ins[2], attrs));
     case 'Cast': {
       if (!x) return undefined;
       return [normalize({ dataType: Number(attrs.to ?? FLOAT), shape: x.shape, data: Float64Array.from(x.data) })];

@@ -48,12 +48,14 @@ export function groupLayers(vg: ViewGraph): ViewGraph {
     for (const m of members) groupOf.set(m.id, id);
     const lastQuant = [...members].reverse().find((m) => m.category === 'quant');
     const rows = [...n.rows, { slot: '', tensor: '', text: members.slice(1).map((m) => (m.badge ? `${m.title} ${m.badge}` : m.title)).join(' → ') }];
-    const card = sizeCard({ title: n.title, badge: lastQuant?.badge, subtitle: n.subtitle, rows });
+    // the output quantizer's bits, else the head's own badge (a QLinearConv's element types)
+    const badge = lastQuant?.badge ?? n.badge;
+    const card = sizeCard({ title: n.title, badge, subtitle: n.subtitle, rows });
     nodes.push({
       ...n,
       id,
       subtitle: n.subtitle,
-      badge: lastQuant?.badge,
+      badge,
       ...(lastQuant?.floatNote ? { floatNote: lastQuant.floatNote } : {}),
       rows: card.rows,
       width: card.width,

@@ -8,6 +8,7 @@
  */
 import { analyzeModel, type ModelAnalysis } from '../analysis/modelAnalysis.js';
 import { floatQuantizerNote } from '../analysis/floatQuantizers.js';
+import { linearQuantizerBadge, qOperatorBadge, qOperatorOf } from '../analysis/qOperators.js';
 import { HEAD_H, NODE_W, sizeCard } from './cardSize.js';
 import { groupLayers } from './groupLayers.js';
 import { indexGraph, type GraphIndex } from '../ir/graphIndex.js';
@@ -124,6 +125,14 @@ const SLOTS: Record<string, string[]> = {
   Pad: ['data', 'pads', 'constant_value', 'axes'],
   Clip: ['input', 'min', 'max'],
   QuantizeLinear: ['x', 'y_scale', 'y_zero_point'],
+  QLinearConv: ['x', 'x_scale', 'x_zero_point', 'w', 'w_scale', 'w_zero_point', 'y_scale', 'y_zero_point', 'B'],
+  QLinearMatMul: ['a', 'a_scale', 'a_zero_point', 'b', 'b_scale', 'b_zero_point', 'y_scale', 'y_zero_point'],
+  QGemm: ['A', 'a_scale', 'a_zero_point', 'B', 'b_scale', 'b_zero_point', 'C', 'y_scale', 'y_zero_point'],
+  QLinearAdd: ['A', 'A_scale', 'A_zero_point', 'B', 'B_scale', 'B_zero_point', 'C_scale', 'C_zero_point'],
+  QLinearMul: ['A', 'A_scale', 'A_zero_point', 'B', 'B_scale', 'B_zero_point', 'C_scale', 'C_zero_point'],
+  QLinearSoftmax: ['X', 'X_scale', 'x_zero_point', 'y_scale', 'y_zero_point'],
+  ConvInteger: ['x', 'w', 'x_zero_point', 'w_zero_point'],
+  MatMulInteger: ['A', 'B', 'a_zero_point', 'b_zero_point'],
   DequantizeLinear: ['x', 'x_scale', 'x_zero_point'],
 };
 
@@ -364,7 +373,9 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       }
     });
     const cat = opCategory(n);
-    const badge = cat === 'quant' ? quantizerBadge(idx, n) : undefined;
+    // quantizers show their bit width; QOperator ops (QLinearConv, ...) the element types they compute on
+    const elemOf = (t: string | undefined) => (t ? tensorInfo(idx, t, analysis).elemType : 0);
+    const badge = cat === 'quant' ? quantizerBadge(idx, n) ?? linearQuantizerBadge(n, elemOf) : qOperatorOf(n) ? qOperatorBadge(n, elemOf) : undefined;
     if (cat === 'quant' && !opts.showConstants) {
       const detail = quantizerDetail(idx, n);
       if (detail !== undefined) {
