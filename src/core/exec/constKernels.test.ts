@@ -1,9 +1,12 @@
 /**
  * The constant evaluator used by constant folding: shape ops (numpy / ONNX semantics worked out by
- * hand) and broadcasting arithmetic in float32.
+ * hand), broadcasting arithmetic in float32, and DequantizeLinear against onnxruntime.
  */
+import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import type { Node } from '../ir/types.js';
+import { int64From, type Node } from '../ir/types.js';
+import { encodeModel } from '../onnx/codec.js';
+import { numericTensor } from '../onnx/tensorData.js';
 import type { AttrValue } from '../qonnx/opTypes.js';
 import { evalConstOp } from './constKernels.js';
 import { BOOL, FLOAT, INT64, type ConstTensor } from './constTensor.js';
@@ -144,5 +147,38 @@ describe('other ops', () => {
   it('an op it does not cover gives undefined', () => {
     expect(ev('Softmax', [iota([3])])).toBeUndefined();
     expect(ev('MatMul', [iota([2, 2]), iota([2, 2])])).toBeUndefined();
+  });
+});
+
+describe('DequantizeLinear (a QDQ weight, folded as the reference folds it with onnxruntime)', () => {
+  const cases: { what: string; x: ConstTensor; scale: ConstTensor; zp?: ConstTensor; axis?: number; elem: 'int8' | 'uint8' }[] = [
+    { what: 'int8, per tensor, zero point 3', x: t([2, 3], [-128, -1, 0, 3, 64, 127], 3), scale: t([], [0.0123]), zp: t([], [3], 3), elem: 'int8' },
+    { what: 'uint8, per channel along axis 0 (Conv weight)', x: t([3, 2], [0, 255, 128, 7, 200, 1], 2), scale: t([3], [0.5, 0.01, 3.25]), zp: t([3], [128, 0, 17], 2), axis: 0, elem: 'uint8' },
+    { what: 'int8, per channel along the default axis 1, no zero point', x: t([2, 3], [-5, 6, -7, 8, -9, 10], 3), scale: t([3], [0.1, 0.2, 0.3]), elem: 'int8' },
+  ];
+  it.each(cases)('$what: the values onnxruntime computes, bit for bit', async ({ x, scale, zp, axis, elem }) => {
+    const ours = ev('DequantizeLinear', [x, scale, zp], axis === undefined ? {} : { axis })!;
+    const inits = [numericTensor('s', 1, scale.shape, scale.data), ...(zp ? [numericTensor('z', zp.dataType, zp.shape, zp.data)] : [])];
+    const model = {
+      irVersion: int64From(8),
+      opsetImport: [{ domain: '', version: int64From(13) }],
+      graph: {
+        name: 'dq',
+        node: [{ opType: 'DequantizeLinear', input: ['x', 's', ...(zp ? ['z'] : [])], output: ['y'], ...(axis === undefined ? {} : { attribute: [{ name: 'axis', type: 2, i: int64From(axis) }] }) }],
+        initializer: inits,
+        input: [{ name: 'x', type: { tensorType: { elemType: x.dataType, shape: { dim: x.shape.map((d) => ({ dimValue: int64From(d) })) } } } }],
+        output: [{ name: 'y', type: { tensorType: { elemType: 1 } } }],
+      },
+    };
+    const s = await ort.InferenceSession.create(encodeModel(model));
+    const data = elem === 'int8' ? Int8Array.from(x.data) : Uint8Array.from(x.data);
+    const r = await s.run({ x: new ort.Tensor(elem, data, x.shape) });
+    await s.release();
+    expect(ours.dataType).toBe(FLOAT);
+    expect(ours.shape).toEqual(x.shape);
+    expect(Array.from(ours.data)).toEqual(Array.from(r.y.data as Float32Array));
+  });
+  it('blocked scales are left unfolded', () => {
+    expect(ev('DequantizeLinear', [t([4], [1, 2, 3, 4], 3), t([2], [0.5, 0.25])], { axis: 0, block_size: 2 })).toBeUndefined();
   });
 });
