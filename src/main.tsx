@@ -8,6 +8,7 @@ import { openFiles } from './app/open.js';
 import { useExplore } from './app/explore/exploreStore.js';
 import { modelWorker } from './app/workerClient.js';
 import './app/serviceWorker.js'; // offline use and cross-origin isolation (production builds only)
+import { startSessions, whenSaved } from './app/session/sessionSync.js';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -16,7 +17,10 @@ createRoot(document.getElementById('root')!).render(
 );
 
 // Test and benchmark hook: the stores (the app's, the explorer's), and the same open path a drop uses.
-(window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp, useExplore, openFiles };
+(window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp, useExplore, openFiles, whenSaved };
+
+// The session is kept in IndexedDB as the user works; the last one comes back unless the address asks for a model.
+void startSessions({ restore: !new URLSearchParams(window.location.search).has('url') });
 
 // Start the model worker while the start screen shows, so the first open does not wait for it;
 // and load number formatting data, whose first use is slow.

@@ -179,6 +179,7 @@ export function App() {
       {notice && (
         <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice" data-code={notice.code ?? ''}>
           <pre className="notice-text">{notice.message}{notice.where ? `\n(at ${notice.where})` : ''}</pre>
+          {notice.action && <button onClick={notice.action.run} data-testid="notice-action">{notice.action.label}</button>}
           <button className="icon" onClick={() => useApp.getState().notify(null)} title="Dismiss">×</button>
         </div>
       )}

@@ -1,0 +1,117 @@
+/**
+ * The saved sessions in IndexedDB (database `qonnx-studio-sessions`). Four object stores:
+ *   sessions  one SessionMeta per tab session (file name, step order, cursor, labels)
+ *   files     the opened files, once per session: [sid, name] -> { role, blob }
+ *   steps     one VersionRecord per history step: [sid, seq] -> record
+ *   tensors   tensors made by edits, once each: [sid, id] -> TensorBlob
+ * Every write of a step is one transaction (steps, their new tensors, the session's order), so a
+ * crash leaves the previous consistent state.
+ */
+import type { SessionMeta } from './sessionPolicy.js';
+import type { TensorBlob, VersionRecord } from './versionRecord.js';
+
+export const DB_NAME = 'qonnx-studio-sessions';
+const DB_VERSION = 1;
+
+export interface StoredFile {
+  sid: string;
+  name: string;
+  role: 'model' | 'data';
+  blob: Blob;
+}
+
+export type StoredStep = VersionRecord & { sid: string; seq: number };
+export type StoredTensor = TensorBlob & { sid: string };
+
+const req = <T>(r: IDBRequest<T>) =>
+  new Promise<T>((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+
+const done = (tx: IDBTransaction) =>
+  new Promise<void>((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+    tx.onabort = () => reject(tx.error ?? new DOMException('IndexedDB transaction aborted', 'AbortError'));
+  });
+
+/** Keys [sid, anything]: arrays sort after numbers and strings, so [sid, []] is past every key of sid. */
+const ofSession = (sid: string) => IDBKeyRange.bound([sid], [sid, []]);
+
+export class SessionDb {
+  private constructor(private readonly db: IDBDatabase) {}
+
+  static open(factory: IDBFactory = indexedDB): Promise<SessionDb> {
+    return new Promise((resolve, reject) => {
+      let r: IDBOpenDBRequest;
+      try {
+        r = factory.open(DB_NAME, DB_VERSION);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      r.onupgradeneeded = () => {
+        const db = r.result;
+        db.createObjectStore('sessions', { keyPath: 'id' });
+        db.createObjectStore('files', { keyPath: ['sid', 'name'] });
+        db.createObjectStore('steps', { keyPath: ['sid', 'seq'] });
+        db.createObjectStore('tensors', { keyPath: ['sid', 'id'] });
+      };
+      r.onsuccess = () => resolve(new SessionDb(r.result));
+      r.onerror = () => reject(r.error);
+      r.onblocked = () => reject(new Error('the session database is blocked by another tab of an older version'));
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  list(): Promise<SessionMeta[]> {
+    return req(this.db.transaction('sessions').objectStore('sessions').getAll() as IDBRequest<SessionMeta[]>);
+  }
+
+  meta(sid: string): Promise<SessionMeta | undefined> {
+    return req(this.db.transaction('sessions').objectStore('sessions').get(sid) as IDBRequest<SessionMeta | undefined>);
+  }
+
+  /** Everything a restore needs, read in one transaction. */
+  async load(sid: string): Promise<{ meta: SessionMeta; files: StoredFile[]; steps: StoredStep[]; tensors: StoredTensor[] } | undefined> {
+    const tx = this.db.transaction(['sessions', 'files', 'steps', 'tensors']);
+    const [meta, files, steps, tensors] = await Promise.all([
+      req(tx.objectStore('sessions').get(sid) as IDBRequest<SessionMeta | undefined>),
+      req(tx.objectStore('files').getAll(ofSession(sid)) as IDBRequest<StoredFile[]>),
+      req(tx.objectStore('steps').getAll(ofSession(sid)) as IDBRequest<StoredStep[]>),
+      req(tx.objectStore('tensors').getAll(ofSession(sid)) as IDBRequest<StoredTensor[]>),
+    ]);
+    return meta ? { meta, files, steps, tensors } : undefined;
+  }
+
+  /** Start a session over with a newly opened model: its files and an empty history. */
+  async begin(meta: SessionMeta, files: StoredFile[]): Promise<void> {
+    const tx = this.db.transaction(['sessions', 'files', 'steps', 'tensors'], 'readwrite');
+    for (const s of ['files', 'steps', 'tensors']) tx.objectStore(s).delete(ofSession(meta.id));
+    for (const f of files) tx.objectStore('files').put(f);
+    tx.objectStore('sessions').put(meta);
+    await done(tx);
+  }
+
+  /** Write new steps and tensors, drop the ones no longer in the history, update the order. */
+  async update(meta: SessionMeta, steps: StoredStep[], tensors: StoredTensor[], dropSteps: number[], dropTensors: number[]): Promise<void> {
+    const tx = this.db.transaction(['sessions', 'steps', 'tensors'], 'readwrite');
+    for (const t of tensors) tx.objectStore('tensors').put(t);
+    for (const s of steps) tx.objectStore('steps').put(s);
+    for (const seq of dropSteps) tx.objectStore('steps').delete([meta.id, seq]);
+    for (const id of dropTensors) tx.objectStore('tensors').delete([meta.id, id]);
+    tx.objectStore('sessions').put(meta);
+    await done(tx);
+  }
+
+  async remove(sid: string): Promise<void> {
+    const tx = this.db.transaction(['sessions', 'files', 'steps', 'tensors'], 'readwrite');
+    tx.objectStore('sessions').delete(sid);
+    for (const s of ['files', 'steps', 'tensors']) tx.objectStore(s).delete(ofSession(sid));
+    await done(tx);
+  }
+}

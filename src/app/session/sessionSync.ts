@@ -1,0 +1,375 @@
+/**
+ * Keeps the tab's session in IndexedDB as the user works, and brings the last one back on the next
+ * visit. The opened files are written once when a model is opened; after each change of the history
+ * (edit, undo, redo, jump) the new steps are written a moment later, off the input handler, as small
+ * records (see versionRecord.ts). Storage failures never reach editing: they end in one notice.
+ *
+ * Tabs: each tab owns a session id kept in its sessionStorage (a reload finds its own session) and
+ * holds a Web Lock named after it while it lives. A fresh visit takes over the most recent session no
+ * live tab holds; a duplicated tab (same sessionStorage, lock held by the original) copies it.
+ */
+import { jumpTo, pushVersion } from '../../core/ir/history.js';
+import { validateModel } from '../../core/ir/validate.js';
+import { summarizeModel } from '../../core/ir/summary.js';
+import { openFiles, openedListeners, type Opened } from '../open.js';
+import { useApp, type Notice } from '../store.js';
+import { DB_NAME, SessionDb, type StoredFile, type StoredStep, type StoredTensor } from './sessionDb.js';
+import { liveSessions, lockName, planStorage, restoreCandidates, restoredMessage, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
+import { blobsUsed, decodeBlobs, decodeVersion, encodeVersion, TensorIds } from './versionRecord.js';
+
+const SID_KEY = 'qonnx-studio:session';
+/** Steps are written this long after the last change (a burst of edits is one write). */
+const WRITE_DELAY_MS = 120;
+
+interface Active {
+  sid: string;
+  docId: number;
+  /** id of the history version that is the file as opened */
+  openedId: number;
+  meta: SessionMeta;
+  ids: TensorIds;
+  /** stored steps by history version id */
+  written: Map<number, { seq: number; inits: number[] }>;
+  /** tensor blobs in the database */
+  tensors: Set<number>;
+  nextSeq: number;
+  /** nothing more is written for this model (storage failed or too small) */
+  off: boolean;
+}
+
+let db: SessionDb | null = null;
+let dbError: string | null = null;
+let dbErrorShown = false;
+let sid = '';
+let active: Active | null = null;
+let queue: Promise<void> = Promise.resolve();
+let timer: ReturnType<typeof setTimeout> | null = null;
+/** a restore in progress: the open it starts belongs to it */
+let restoring: { adopt: boolean } | null = null;
+
+function enqueue(job: () => Promise<void>): Promise<void> {
+  queue = queue.then(job, job);
+  return queue;
+}
+
+const newId = () => (typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
+
+function storedSid(): string | null {
+  try {
+    return sessionStorage.getItem(SID_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function saveSid(id: string): void {
+  sid = id;
+  try {
+    sessionStorage.setItem(SID_KEY, id);
+  } catch {
+    /* no sessionStorage: a reload then takes over the session as a fresh visit does */
+  }
+}
+
+type Locks = { request(name: string, opts: { ifAvailable?: boolean; signal?: AbortSignal }, cb: (lock: unknown) => unknown): Promise<unknown>; query(): Promise<{ held?: { name?: string }[] }> };
+const locks = (): Locks | undefined => (typeof navigator !== 'undefined' ? (navigator as unknown as { locks?: Locks }).locks : undefined);
+
+/** Hold the lock of a session for the life of the page; false when another live tab holds it. */
+function hold(id: string, waitMs = 0): Promise<boolean> {
+  const l = locks();
+  if (!l) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const opts = waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true };
+    l.request(lockName(id), opts, (lock) => {
+      if (!lock) {
+        resolve(false);
+        return undefined;
+      }
+      resolve(true);
+      return new Promise(() => {}); // held until the page goes away
+    }).catch(() => resolve(false));
+  });
+}
+
+function show(n: Notice): void {
+  useApp.getState().notify(n);
+}
+
+function storageMessage(e: unknown): string {
+  const name = (e as { name?: string })?.name ?? '';
+  const msg = e instanceof Error || e instanceof DOMException ? e.message : String(e);
+  if (name === 'QuotaExceededError' || /quota/i.test(msg))
+    return `This session will not be kept: the browser storage for this site is full (${msg || name}). Your edits work as usual; download the model to keep them.`;
+  return `This session will not be kept: ${msg || name || 'the browser refused to store it'}. Your edits work as usual; download the model to keep them.`;
+}
+
+/** A write failed: stop writing for this model, drop what is half kept, say so once. */
+function writeFailed(a: Active, e: unknown): void {
+  if (a.off) return;
+  a.off = true;
+  console.warn('QONNX Studio: session not kept', e);
+  void db?.remove(a.sid).catch(() => {});
+  if (active === a && useApp.getState().doc?.docId === a.docId) show({ kind: 'info', message: storageMessage(e), code: 'session-not-kept' });
+}
+
+/** A model was opened (or restored): its files start the tab's session over. Never throws into the open. */
+function opened(o: Opened): void {
+  try {
+    begin(o);
+  } catch (e) {
+    console.warn('QONNX Studio: session not kept', e);
+  }
+}
+
+function begin(o: Opened): void {
+  const doc = useApp.getState().doc;
+  if (!doc || restoring?.adopt) return;
+  if (!db) {
+    active = null;
+    if (!dbErrorShown && dbError) {
+      dbErrorShown = true;
+      show({ kind: 'info', message: `This session will not be kept: this browser does not let the page store data (${dbError}; private browsing or blocked site data?). Your edits work as usual; download the model to keep them.`, code: 'session-not-kept' });
+    }
+    return;
+  }
+  const now = Date.now();
+  const a: Active = {
+    sid,
+    docId: doc.docId,
+    openedId: doc.history.versions[0].id,
+    meta: { id: sid, fileName: o.fileName, createdAt: now, updatedAt: now, order: [], cursor: 0, labels: [], fileBytes: 0, dataNotKept: [] },
+    ids: new TensorIds(doc.history.versions[0].value),
+    written: new Map(),
+    tensors: new Set(),
+    nextSeq: 1,
+    off: false,
+  };
+  active = a;
+  const source = new Blob([o.bytes as Uint8Array<ArrayBuffer>]);
+  void enqueue(async () => {
+    const sdb = db;
+    if (!sdb || a.off) return;
+    let free: number | undefined;
+    try {
+      const est = await navigator.storage?.estimate?.();
+      if (est?.quota !== undefined) free = est.quota - (est.usage ?? 0);
+    } catch {
+      free = undefined;
+    }
+    const data = [...o.files].map(([name, f]) => ({ name, size: f.size }));
+    const plan = planStorage({ name: o.fileName, size: source.size }, data, free);
+    if (!plan.keep) {
+      a.off = true;
+      await sdb.remove(a.sid).catch(() => {});
+      if (active === a) show({ kind: 'info', message: plan.note!, code: 'session-not-kept' });
+      return;
+    }
+    const files: StoredFile[] = [{ sid: a.sid, name: o.fileName, role: 'model', blob: source }];
+    for (const n of plan.data) files.push({ sid: a.sid, name: n, role: 'data', blob: o.files.get(n)! });
+    a.meta = { ...a.meta, fileBytes: files.reduce((s, f) => s + f.blob.size, 0), dataNotKept: plan.dataNotKept };
+    try {
+      await sdb.begin(a.meta, files);
+    } catch (e) {
+      writeFailed(a, e);
+      return;
+    }
+    if (plan.note && active === a) show({ kind: 'info', message: plan.note, code: 'session-data-not-kept' });
+  });
+  schedule();
+}
+
+function schedule(): void {
+  if (timer !== null) clearTimeout(timer);
+  timer = setTimeout(() => {
+    timer = null;
+    void enqueue(writeSteps);
+  }, WRITE_DELAY_MS);
+}
+
+/** Write the steps of the history that are not stored yet, and the order and cursor. */
+async function writeSteps(): Promise<void> {
+  const a = active;
+  const doc = useApp.getState().doc;
+  if (!db || !a || a.off || !doc || doc.docId !== a.docId) return;
+  const versions = doc.history.versions;
+  // the opened version stays first unless the history limit dropped it
+  const start = versions[0].id === a.openedId ? 1 : 0;
+  const steps: StoredStep[] = [];
+  const tensors: StoredTensor[] = [];
+  const order: number[] = [];
+  const labels: string[] = [];
+  const keep = new Map<number, { seq: number; inits: number[] }>();
+  for (const v of versions.slice(start)) {
+    let w = a.written.get(v.id);
+    if (!w) {
+      const r = encodeVersion(v.value, v.label, a.ids);
+      w = { seq: a.nextSeq++, inits: r.record.inits };
+      steps.push({ ...r.record, sid: a.sid, seq: w.seq });
+      for (const b of r.blobs) tensors.push({ ...b, sid: a.sid });
+    }
+    keep.set(v.id, w);
+    order.push(w.seq);
+    labels.push(v.label);
+  }
+  const cursor = doc.history.cursor + 1 - start;
+  if (!steps.length && cursor === a.meta.cursor && order.join() === a.meta.order.join()) return;
+  const kept = new Set(order);
+  const dropSteps = a.meta.order.filter((s) => !kept.has(s));
+  const used = blobsUsed(keep.values());
+  const dropTensors = [...a.tensors].filter((id) => !used.has(id));
+  const meta: SessionMeta = { ...a.meta, order, labels, cursor, updatedAt: Date.now() };
+  try {
+    await db.update(meta, steps, tensors, dropSteps, dropTensors);
+  } catch (e) {
+    writeFailed(a, e);
+    return;
+  }
+  a.meta = meta;
+  a.written = keep;
+  for (const t of tensors) a.tensors.add(t.id);
+  for (const id of dropTensors) {
+    a.tensors.delete(id);
+    a.ids.forget(id);
+  }
+}
+
+/** Restore a saved session: open its files as a drop would, then rebuild the history from its steps. */
+async function restore(from: string, adopt: boolean): Promise<boolean> {
+  if (!db) return false;
+  const saved = await db.load(from);
+  const model = saved?.files.find((f) => f.role === 'model');
+  if (!saved || !model) return false;
+  const { meta } = saved;
+  const app = useApp.getState();
+  app.setLoading({ stage: 'Restoring', done: 0, fileName: meta.fileName });
+  restoring = { adopt };
+  try {
+    const files = [model, ...saved.files.filter((f) => f.role === 'data')].map((f) => new File([f.blob], f.name));
+    await openFiles(files);
+  } finally {
+    restoring = null;
+  }
+  const doc = useApp.getState().doc;
+  if (!doc || doc.fileName !== meta.fileName) return false;
+  const base = doc.history.versions[0].value;
+  const ids = new TensorIds(base);
+  const written = new Map<number, { seq: number; inits: number[] }>();
+  let history = doc.history;
+  try {
+    const blobs = decodeBlobs(saved.tensors, ids);
+    const bySeq = new Map(saved.steps.map((s) => [s.seq, s]));
+    for (const seq of meta.order) {
+      const step = bySeq.get(seq);
+      if (!step) throw new Error(`step ${seq} is missing`);
+      history = pushVersion(history, decodeVersion(step, base, blobs), step.label);
+      written.set(history.versions[history.cursor].id, { seq, inits: step.inits });
+    }
+    history = jumpTo(history, meta.cursor);
+  } catch (e) {
+    show({ kind: 'error', message: `Restored ${meta.fileName} as opened, but not its edits: ${(e as Error).message}`, code: 'session-restore-failed' });
+    return true;
+  }
+  if (adopt) {
+    active = {
+      sid,
+      docId: doc.docId,
+      openedId: history.versions[0].id,
+      meta,
+      ids,
+      written,
+      tensors: new Set(saved.tensors.map((t) => t.id)),
+      nextSeq: Math.max(0, ...saved.steps.map((s) => s.seq)) + 1,
+      off: false,
+    };
+  }
+  const cur = history.versions[history.cursor].value;
+  const edited = history.cursor > 0;
+  useApp.setState({ doc: { ...doc, history, ...(edited ? { problems: validateModel(cur), summary: summarizeModel(cur) } : {}) } });
+  show({ kind: 'info', message: restoredMessage(meta), code: 'session-restored', action: { label: 'Start fresh', run: startFresh } });
+  return true;
+}
+
+/** Forget the tab's session and go back to the start screen. */
+export function startFresh(): void {
+  active = null;
+  if (timer !== null) clearTimeout(timer);
+  timer = null;
+  useApp.setState({ doc: null, layout: null, layoutBusy: null, notice: null, selection: null, cost: null, costError: null, baselineCost: null, run: null, loading: null, dialog: null });
+  void enqueue(async () => {
+    await db?.remove(sid).catch(() => {});
+  });
+}
+
+/** Resolves when every change so far is written (tests; a page about to be closed by script). */
+export async function whenSaved(): Promise<void> {
+  if (timer !== null) {
+    clearTimeout(timer);
+    timer = null;
+    void enqueue(writeSteps);
+  }
+  let q: Promise<void>;
+  do {
+    q = queue;
+    await q;
+  } while (q !== queue || timer !== null);
+}
+
+let started = false;
+
+/**
+ * Start keeping the tab's session; on a fresh visit or a reload, restore the last one (not when the
+ * page was asked to open something else, e.g. ?url=).
+ */
+export async function startSessions(opts: { restore: boolean }): Promise<void> {
+  if (started) return;
+  started = true;
+  openedListeners.push(opened);
+  useApp.subscribe((s, prev) => {
+    if (s.doc && s.doc.history !== prev.doc?.history && active && s.doc.docId === active.docId) schedule();
+  });
+  try {
+    if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available');
+    db = await SessionDb.open();
+  } catch (e) {
+    dbError = e instanceof Error || e instanceof DOMException ? e.message || e.name : String(e);
+    console.warn(`QONNX Studio: no session storage (${DB_NAME})`, e);
+  }
+  const own = storedSid();
+  let from: { id: string; adopt: boolean } | null = null;
+  if (own && (await hold(own, 3000))) {
+    sid = own; // a reload of this tab: its own session
+    from = { id: own, adopt: true };
+  } else {
+    saveSid(newId());
+    await hold(sid);
+    if (own) from = { id: own, adopt: false }; // a duplicated tab: a copy of the original's session
+  }
+  if (!db) return;
+  try {
+    const all = await db.list();
+    const live = liveSessions(((await locks()?.query())?.held ?? []).map((l) => l.name));
+    live.add(sid);
+    if (!from && !own) {
+      for (const c of restoreCandidates(all, live)) {
+        if (!c.order && !c.fileName) continue;
+        if (await hold(c.id)) {
+          saveSid(c.id);
+          from = { id: c.id, adopt: true };
+          live.add(c.id);
+          break;
+        }
+      }
+    }
+    for (const id of sessionsToPrune(all, live)) if (id !== from?.id) await db.remove(id);
+    if (from && opts.restore && !useApp.getState().doc && !useApp.getState().loading) {
+      if (!(await restore(from.id, from.adopt))) {
+        if (useApp.getState().loading?.stage === 'Restoring') useApp.getState().setLoading(null);
+        // a session that cannot be opened any more would fail on every visit
+        if (from.adopt && !useApp.getState().doc) await db.remove(from.id);
+      }
+    }
+  } catch (e) {
+    console.warn('QONNX Studio: could not restore the last session', e);
+    if (useApp.getState().loading?.stage === 'Restoring') useApp.getState().setLoading(null);
+  }
+}
