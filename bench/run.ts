@@ -29,6 +29,8 @@
  *   --large-only       only the large suite
  *   --no-sweep         skip the precision explorer suite (bench/sweep.ts: a 20-quantizer CNN's sensitivity pass and front)
  *   --sweep-only       only the precision explorer suite (Node, and Chromium when there is one)
+ *   --no-cli           skip the CLI start-up suite (bench/cliStartup.ts: `cost` on TFC as a whole process, compiled bin, npm run cli, tsx)
+ *   --cli-only         only the CLI start-up suite
  *   --keep             keep the generated 1 GB external-data model in bench/out (deleted after the large suite otherwise)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -39,6 +41,7 @@ import { runChild, type ChildOutcome } from './child.js';
 import type { CoreResult } from './coreWorker.js';
 import type { CostResult } from './costWorker.js';
 import type { ElkResult } from './elkWorker.js';
+import { cliStartupReport, runCliStartup, type CliStartupResult } from './cliStartup.js';
 import { browserTable, profileReport, runBrowserSuite, smoothnessTable, systemChromium, type BrowserSuiteResult } from './browser.js';
 import { editCases, editReport, runEditSuite, type EditSuiteResult } from './editBench.js';
 import { execCases, execReport, runExecBrowser, runExecNode, type ExecRow } from './exec.js';
@@ -71,10 +74,12 @@ interface Args {
   keep: boolean;
   /** the precision explorer suite (bench/sweep.ts) */
   sweep: boolean;
+  /** the CLI start-up suite (bench/cliStartup.ts) */
+  cli: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false, large: true, keep: false, sweep: true };
+  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false, large: true, keep: false, sweep: true, cli: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -124,6 +129,18 @@ function parseArgs(argv: string[]): Args {
       a.large = false;
       a.cost = false;
       a.sweep = true;
+    }
+    else if (k === '--no-cli') a.cli = false;
+    else if (k === '--cli-only') {
+      a.browser = false;
+      a.node = false;
+      a.open = false;
+      a.edit = false;
+      a.exec = false;
+      a.large = false;
+      a.cost = false;
+      a.sweep = false;
+      a.cli = true;
     }
     else if (k === '--keep') a.keep = true;
     else if (k === '--large-only') {
@@ -265,6 +282,18 @@ async function main() {
     }
   }
 
+  // CLI start-up: whole processes, alternated (bench/cliStartup.ts).
+  let cliStartup: CliStartupResult | undefined;
+  let cliError: string | undefined;
+  if (args.cli && !args.only.length) {
+    try {
+      cliStartup = runCliStartup(args.runs, log);
+    } catch (e) {
+      cliError = e instanceof Error ? e.message : String(e);
+      log(`CLI start-up suite failed: ${cliError}`);
+    }
+  }
+
   const nodeWall = performance.now() - started;
 
   const runBrowser = args.browser ?? systemChromium() !== undefined;
@@ -352,6 +381,8 @@ async function main() {
   const out: string[] = [];
   if (args.node) out.push(nodeReport(rows, args, cpu), '');
   if (costRows.length) out.push(costReport(costRows, args), '');
+  if (cliStartup) out.push(cliStartupReport(cliStartup, args.runs), '');
+  else if (cliError) out.push('## CLI start-up, whole process', '', `The CLI start-up suite failed: ${cliError}`, '');
   if (browser) out.push(browserReport(browser), '');
   else if (browserError) out.push('## In the browser', '', `The browser suite failed: ${browserError}`, '');
   if (edit) out.push(editReport(edit), '');
@@ -366,7 +397,7 @@ async function main() {
   else if (sweepBrowserError) out.push('## Precision explorer (sweep) in Chromium', '', `The sweep suite failed in Chromium: ${sweepBrowserError}`, '');
   out.push(`Bench wall time: ${ms(wall)}${args.node && browser ? ` (Node suite ${ms(nodeWall)}, browser suite ${ms(browser.wallMs)})` : ''}.`);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError, exec: execRows.map((r) => ({ id: r.c.id, result: r.node })), execBrowser: execBrowser?.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execPage: execBrowser?.page?.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execError, large: largeRows, largeError, sweep: sweepRows, sweepError, sweepBrowser, sweepBrowserError }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ runs: args.runs, node: process.version, cpu, wallMs: wall, rows: rows.map((r) => ({ id: r.c.id, file: relative(REPO_ROOT, r.file), target: r.c.target, core: r.core, elk: r.elk })), cost: costRows.map((r) => ({ id: r.c.id, target: r.c.cost, result: r.cost })), browser: browser && { ...browser, cases: browser.cases.map(({ c, ...rest }) => ({ id: c.id, target: c.target, ...rest })) }, browserError, edit, editError, exec: execRows.map((r) => ({ id: r.c.id, result: r.node })), execBrowser: execBrowser?.rows.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execPage: execBrowser?.page?.map(({ c, ...rest }) => ({ id: c.id, ...rest })), execError, large: largeRows, largeError, sweep: sweepRows, sweepError, sweepBrowser, sweepBrowserError, cliStartup: cliStartup && cliStartup.rows.map((r) => ({ id: r.c.id, times: r.times, error: r.error })), cliStartupCheck: cliStartup?.check, cliError }, null, 2));
 }
 
 function nodeReport(rows: Row[], args: Args, cpu: string): string {

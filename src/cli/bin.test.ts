@@ -148,5 +148,10 @@ describe('compiled CLI (bin/qonnx-studio.mjs)', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('error: could not build the CLI');
     expect(broken.stderr).toContain('npm run build:cli');
+    // as npm's `prepare` the same failure warns but lets `npm ci` finish
+    const prepare = spawnSync(process.execPath, [path.join(copy, 'scripts/build-cli.mjs'), '--prepare'], { encoding: 'utf8', timeout: 120_000 });
+    expect(prepare.status).toBe(0);
+    expect(prepare.stderr).toContain('warning: the CLI was not built');
+    expect(spawnSync(process.execPath, [path.join(copy, 'scripts/build-cli.mjs')], { encoding: 'utf8', timeout: 120_000 }).status).toBe(1);
   }, 180_000);
 });
