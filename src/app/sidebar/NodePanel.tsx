@@ -1,7 +1,7 @@
 import { analyzeModel } from '../../core/analysis/modelAnalysis.js';
 import { indexGraph } from '../../core/ir/graphIndex.js';
 import { datatypeLabel, formatShape, tensorInfo } from '../../core/ir/tensorInfo.js';
-import { opCategory, QONNX_DOMAINS, quantizerBadge, quantizerDetail, slotName } from '../../core/view/viewGraph.js';
+import { nodeBadge, opCategory, QONNX_DOMAINS, quantizerDetail, slotName } from '../../core/view/viewGraph.js';
 import { resolveCustomOp } from '../../core/qonnx/registry.js';
 import { currentModel, useApp } from '../store.js';
 import { ATTR_TYPE_NAMES, attrType, attrValueText } from './format.js';
@@ -19,7 +19,7 @@ export function NodePanel({ index }: { index: number }) {
   if (!n) return <div className="panel"><p className="muted">This node no longer exists in the current version.</p></div>;
   const dom = n.domain ?? '';
   const kind = QONNX_DOMAINS.has(dom) ? 'QONNX custom op' : dom.startsWith('finn.custom_op.fpgadataflow') ? 'FINN hardware op (shown, not executed)' : dom ? 'custom domain' : 'standard ONNX op';
-  const badge = opCategory(n) === 'quant' ? quantizerBadge(idx, n) : undefined;
+  const badge = nodeBadge(idx, n, analyzeModel(model));
   const detail = opCategory(n) === 'quant' ? quantizerDetail(idx, n) : undefined;
   const def = resolveCustomOp(n, model);
   const present = new Set((n.attribute ?? []).map((a) => a.name));

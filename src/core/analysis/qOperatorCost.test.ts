@@ -223,6 +223,13 @@ describe('the CLI and the graph', () => {
     expect(badge('QLinearMatMul')).toEqual(['UINT8 × INT8 → UINT8']);
     expect(badge('QLinearAdd')).toEqual(['UINT8 → UINT8']);
     expect(badge('QuantizeLinear')).toEqual(['UINT8']);
+    // drawn in the colour of the float op they stand for
+    expect(vg.nodes.filter((n) => n.title.startsWith('QLinear')).map((n) => [n.title, n.category])).toEqual([
+      ['QLinearConv', 'compute'],
+      ['QLinearConv', 'compute'],
+      ['QLinearMatMul', 'compute'],
+      ['QLinearAdd', 'elementwise'],
+    ]);
     const i4 = buildViewGraph(quantizeLikeOrt(float, await calibrate(float), { format: 'qoperator', weight: 'int4' }), { showConstants: false });
     expect(i4.nodes.filter((n) => n.title === 'QLinearConv').map((n) => n.badge)).toEqual(['UINT8 × INT4 → UINT8', 'UINT8 × INT4 → UINT8']);
     // grouped into layers, a QLinearConv keeps its badge

@@ -89,6 +89,9 @@ export function opCategory(n: Node): OpCategory {
   if (dom.startsWith('finn.custom_op.fpgadataflow')) return 'hardware';
   if (QUANT_OPS.has(op)) return 'quant';
   if (COMPUTE.has(op)) return 'compute';
+  // QLinearAdd, QLinearSoftmax, QGemm...: the category of the float op they stand for
+  const q = qOperatorOf(n);
+  if (q && !QUANT_OPS.has(q.floatOp)) return opCategory({ opType: q.floatOp });
   if (ACT.has(op)) return 'activation';
   if (SHAPE.has(op)) return 'shape';
   if (ELTWISE.has(op)) return 'elementwise';
@@ -190,6 +193,16 @@ export function quantizerBadge(idx: GraphIndex, n: Node): string | undefined {
     return typeof dt === 'string' ? dt : undefined;
   }
   return undefined;
+}
+
+/**
+ * The badge of a node on the graph and in its panel: a quantizer's bit width ("INT4 · narrow", "UINT8"
+ * for a QuantizeLinear), a QOperator op's element types ("UINT8 × INT8 → UINT8" for a QLinearConv).
+ */
+export function nodeBadge(idx: GraphIndex, n: Node, analysis?: ModelAnalysis): string | undefined {
+  const elemOf = (t: string | undefined) => (t ? tensorInfo(idx, t, analysis).elemType : 0);
+  if (QUANT_OPS.has(n.opType ?? '')) return quantizerBadge(idx, n) ?? linearQuantizerBadge(n, elemOf);
+  return qOperatorOf(n) ? qOperatorBadge(n, elemOf) : undefined;
 }
 
 /** The parameters of a scale/zero-point input in words: "scale 0.0339", "scale per-channel (64)". */
@@ -373,9 +386,7 @@ export function buildViewGraph(model: Model, opts: ViewOptions): ViewGraph {
       }
     });
     const cat = opCategory(n);
-    // quantizers show their bit width; QOperator ops (QLinearConv, ...) the element types they compute on
-    const elemOf = (t: string | undefined) => (t ? tensorInfo(idx, t, analysis).elemType : 0);
-    const badge = cat === 'quant' ? quantizerBadge(idx, n) ?? linearQuantizerBadge(n, elemOf) : qOperatorOf(n) ? qOperatorBadge(n, elemOf) : undefined;
+    const badge = nodeBadge(idx, n, analysis);
     if (cat === 'quant' && !opts.showConstants) {
       const detail = quantizerDetail(idx, n);
       if (detail !== undefined) {
