@@ -36,7 +36,7 @@ describe('the session database', () => {
     // the stored file and steps give back the edited model, byte for byte
     const stored = a.files.find((f) => f.role === 'model')!;
     const reopened = decodeModel(new Uint8Array(await stored.blob.arrayBuffer()));
-    const blobs = decodeBlobs(a.tensors);
+    const blobs = decodeBlobs(a.tensors, reopened);
     expect(Buffer.from(encodeModel(decodeVersion(a.steps[1], reopened, blobs))).equals(Buffer.from(encodeModel(v2)))).toBe(true);
 
     // an undo then a different edit drops step 2 and the tensor only it used

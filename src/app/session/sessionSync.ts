@@ -15,7 +15,8 @@ import { openFiles, openedListeners, type Opened } from '../open.js';
 import { useApp, type Notice } from '../store.js';
 import { DB_NAME, SessionDb, type StoredFile, type StoredStep, type StoredTensor } from './sessionDb.js';
 import { liveSessions, lockName, planStorage, restoreCandidates, restoredMessage, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
-import { blobsUsed, decodeBlobs, decodeVersion, encodeVersion, TensorIds } from './versionRecord.js';
+import { runCooperative } from '../../core/task.js';
+import { blobsUsed, decodeBlobs, decodeVersion, encodeVersionTask, TensorIds } from './versionRecord.js';
 
 const SID_KEY = 'qonnx-studio:session';
 /** Steps are written this long after the last change (a burst of edits is one write). */
@@ -202,7 +203,8 @@ async function writeSteps(): Promise<void> {
   for (const v of versions.slice(start)) {
     let w = a.written.get(v.id);
     if (!w) {
-      const r = encodeVersion(v.value, v.label, a.ids);
+      const r = await runCooperative(encodeVersionTask(v.value, v.label, a.ids), { sliceMs: 8 });
+      if (active !== a) return;
       w = { seq: a.nextSeq++, inits: r.record.inits };
       steps.push({ ...r.record, sid: a.sid, seq: w.seq });
       for (const b of r.blobs) tensors.push({ ...b, sid: a.sid });
@@ -215,7 +217,7 @@ async function writeSteps(): Promise<void> {
   if (!steps.length && cursor === a.meta.cursor && order.join() === a.meta.order.join()) return;
   const kept = new Set(order);
   const dropSteps = a.meta.order.filter((s) => !kept.has(s));
-  const used = blobsUsed(keep.values());
+  const used = a.ids.withSources(blobsUsed(keep.values()));
   const dropTensors = [...a.tensors].filter((id) => !used.has(id));
   const meta: SessionMeta = { ...a.meta, order, labels, cursor, updatedAt: Date.now() };
   try {
@@ -256,7 +258,7 @@ async function restore(from: string, adopt: boolean): Promise<boolean> {
   const written = new Map<number, { seq: number; inits: number[] }>();
   let history = doc.history;
   try {
-    const blobs = decodeBlobs(saved.tensors, ids);
+    const blobs = decodeBlobs(saved.tensors, base, ids);
     const bySeq = new Map(saved.steps.map((s) => [s.seq, s]));
     for (const seq of meta.order) {
       const step = bySeq.get(seq);
