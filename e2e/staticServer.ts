@@ -3,10 +3,10 @@
  * types (application/wasm included) and no special headers (no COOP/COEP, no CSP header). For the
  * specs that check the production build as it is deployed.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, join, normalize, relative, resolve, sep } from 'node:path';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -32,8 +32,16 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+export interface StaticServerOptions {
+  /**
+   * Files served instead of what `root` holds (or in addition to it), by path under the prefix (e.g.
+   * 'index.html'): a string, or a function of the file's text on disk. For test instrumentation only.
+   */
+  overrides?: Record<string, string | ((onDisk: string) => string)>;
+}
+
 /** Serve `root` under `prefix` (e.g. '/qonnx-studio/') on a free port of 127.0.0.1. */
-export async function startStaticServer(root: string, prefix: string): Promise<StaticServer> {
+export async function startStaticServer(root: string, prefix: string, options: StaticServerOptions = {}): Promise<StaticServer> {
   const base = resolve(root); // no trailing separator
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
@@ -58,7 +66,15 @@ export async function startStaticServer(root: string, prefix: string): Promise<S
       return;
     }
     try {
-      if (statSync(file).isDirectory()) file = join(file, 'index.html');
+      const overrideOf = (f: string) => options.overrides?.[relative(base, f).split(sep).join('/')];
+      if (overrideOf(file) === undefined && statSync(file).isDirectory()) file = join(file, 'index.html');
+      const override = overrideOf(file);
+      if (override !== undefined) {
+        const body = Buffer.from(typeof override === 'string' ? override : override(readFileSync(file, 'utf8')));
+        res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': body.length, 'Cache-Control': 'no-cache' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
       const st = statSync(file);
       res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': st.size, 'Cache-Control': 'max-age=600' });
       if (req.method === 'HEAD') res.end();

@@ -1,0 +1,100 @@
+/** Firefox (Debian's firefox-esr) driven headless by puppeteer-core over WebDriver BiDi. No geckodriver. */
+import { execFileSync } from 'node:child_process';
+import puppeteer, { type Browser, type KeyInput, type Page } from 'puppeteer-core';
+import { HIT_TEST, StepFailure, type BrowserDriver } from './driver.js';
+
+export const FIREFOX_PATHS = ['/usr/bin/firefox-esr', '/usr/bin/firefox'];
+
+function keyName(k: string): KeyInput {
+  return (k.length === 1 ? k : k[0].toUpperCase() + k.slice(1)) as KeyInput;
+}
+
+class FirefoxDriver implements BrowserDriver {
+  constructor(
+    readonly name: string,
+    private readonly browser: Browser,
+    private readonly page: Page,
+  ) {}
+
+  async goto(url: string) {
+    await this.page.goto(url, { waitUntil: 'load' });
+  }
+
+  async evaluate<T>(fn: string, ...args: unknown[]): Promise<T> {
+    return (await this.page.evaluate(`(${fn})(...${JSON.stringify(args)})`)) as T;
+  }
+
+  private async element(css: string) {
+    const el = await this.page.$(css);
+    if (!el) throw new Error(`no element ${css}`);
+    return el;
+  }
+
+  async click(css: string) {
+    const blocked = await this.evaluate<string | null>(HIT_TEST, css);
+    if (blocked) throw new StepFailure(blocked);
+    await (await this.element(css)).click();
+  }
+
+  async fill(css: string, text: string) {
+    const el = await this.element(css);
+    await el.click();
+    await el.evaluate((e) => (e as HTMLInputElement).select());
+    await this.page.keyboard.type(text);
+  }
+
+  async press(keys: string) {
+    const parts = keys.split('+');
+    if (parts.length > 1 && parts.every((p) => p.length > 0)) {
+      const mods = parts.slice(0, -1).map(keyName);
+      for (const m of mods) await this.page.keyboard.down(m);
+      await this.page.keyboard.press(keyName(parts[parts.length - 1]));
+      for (const m of mods.reverse()) await this.page.keyboard.up(m);
+    } else if (keys.length > 1 && /^[A-Z][a-zA-Z]+$/.test(keys)) await this.page.keyboard.press(keys as KeyInput);
+    else await this.page.keyboard.type(keys);
+  }
+
+  async upload(css: string, paths: string[]) {
+    const el = await this.page.$(css);
+    if (!el) throw new Error(`no element ${css}`);
+    await (el as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...paths);
+  }
+
+  async drag(css: string, dx: number, dy: number) {
+    const box = await (await this.element(css)).boundingBox();
+    if (!box) throw new Error(`${css} is not visible`);
+    const x = box.x + box.width / 2, y = box.y + box.height / 2;
+    await this.page.mouse.move(x, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(x + dx, y + dy, { steps: 8 });
+    await this.page.mouse.up();
+  }
+
+  async screenshot(path: string) {
+    await this.page.screenshot({ path: path as `${string}.png` });
+  }
+
+  async close() {
+    await this.browser.close();
+  }
+}
+
+export async function launchFirefox(executablePath: string, profileDir: string): Promise<BrowserDriver> {
+  const version = execFileSync(executablePath, ['--version'], { encoding: 'utf8' }).trim().replace(/^Mozilla /, '');
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath,
+    headless: true,
+    userDataDir: profileDir,
+    defaultViewport: { width: 1400, height: 900 },
+    extraPrefsFirefox: {
+      // no first-run pages, update checks or telemetry from the browser itself
+      'browser.shell.checkDefaultBrowser': false,
+      'datareporting.policy.dataSubmissionEnabled': false,
+      'app.update.enabled': false,
+    },
+  });
+  const page = (await browser.pages())[0] ?? (await browser.newPage());
+  await page.setViewport({ width: 1400, height: 900 });
+  return new FirefoxDriver(version, browser, page);
+}
