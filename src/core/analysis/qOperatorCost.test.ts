@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../cli/main.js';
 import type { Model } from '../ir/types.js';
 import { decodeModel, encodeModel } from '../onnx/codec.js';
+import { quantToQcdq } from '../passes/quantToQcdq.js';
 import { prepareFloat, quantizeLikeOrt, type QuantizeOptions } from '../testing/ortQuantized.js';
 import { TEST_MODELS as MODELS } from '../testing/paths.js';
 import { buildViewGraph } from '../view/viewGraph.js';
@@ -193,6 +194,20 @@ describe('QGemm (com.microsoft): MatMul + bias Add of an MLP as one layer', () =
     expect(layers(r)).toEqual(layers(inferenceCost(float, { discountSparsity: false })));
     for (const c of r.nodes) expect(c.raw).toEqual({ 'op_mac_SCALEDINT<8>_SCALEDINT<8>': c.macs, 'mem_w_SCALEDINT<8>': c.memWElems, mem_o_UINT8: c.memOElems });
     await expectRunsLikeFloat(m, float);
+  });
+});
+
+describe('QCDQ: weights fold through QuantizeLinear -> Clip -> DequantizeLinear, as the reference folds them (with onnxruntime)', () => {
+  // qonnx's published TFC_2W2A figures: 59008 MACs dense, 22355 with sparsity discounted (QONNX.md)
+  const quant = load('zoo_TFC_2W2A.onnx');
+  const qcdq = quantToQcdq.run(quant, {}).model;
+  it.each([false, true])('TFC_2W2A in QCDQ form (discount sparsity %s): the Quant form\'s MACs and weight elements per layer', (discountSparsity) => {
+    expect((qcdq.graph?.node ?? []).filter((n) => n.opType === 'Quant')).toEqual([]);
+    const a = inferenceCost(quant, { discountSparsity });
+    const b = inferenceCost(qcdq, { discountSparsity });
+    expect(b.errors).toEqual([]);
+    expect(b.nodes.map((c) => [c.opType, c.macs, c.memWElems])).toEqual(a.nodes.map((c) => [c.opType, c.macs, c.memWElems]));
+    expect(b.total_cost.total_macs).toBe(discountSparsity ? 22355 : 59008);
   });
 });
 

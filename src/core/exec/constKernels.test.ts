@@ -150,6 +150,51 @@ describe('other ops', () => {
   });
 });
 
+/** Runs one node in onnxruntime on x (an input) and constant parameters (initializers). */
+async function ortNode(op: string, x: ConstTensor, params: (ConstTensor | undefined)[], attrs: { name: string; i: number }[] = []): Promise<ort.Tensor> {
+  const names = params.map((p, k) => (p ? `p${k}` : ''));
+  const ortType: Record<number, ort.Tensor.Type> = { 1: 'float32', 2: 'uint8', 3: 'int8' };
+  const model = {
+    irVersion: int64From(8),
+    opsetImport: [{ domain: '', version: int64From(13) }],
+    graph: {
+      name: op,
+      node: [{ opType: op, input: ['x', ...names], output: ['y'], ...(attrs.length ? { attribute: attrs.map((a) => ({ name: a.name, type: 2, i: int64From(a.i) })) } : {}) }],
+      initializer: params.flatMap((p, k) => (p ? [numericTensor(`p${k}`, p.dataType, p.shape, p.data)] : [])),
+      input: [{ name: 'x', type: { tensorType: { elemType: x.dataType, shape: { dim: x.shape.map((d) => ({ dimValue: int64From(d) })) } } } }],
+      output: [{ name: 'y' }],
+    },
+  };
+  const s = await ort.InferenceSession.create(encodeModel(model));
+  const type = ortType[x.dataType];
+  const data = type === 'int8' ? Int8Array.from(x.data) : type === 'uint8' ? Uint8Array.from(x.data) : Float32Array.from(x.data);
+  const r = await s.run({ x: new ort.Tensor(type, data, x.shape) });
+  await s.release();
+  return r.y;
+}
+
+describe('QuantizeLinear and Clip (a QCDQ weight quantizer, folded as the reference folds it with onnxruntime)', () => {
+  // halves on both sides of even and odd integers, saturation at both ends, per-channel scales
+  const w = t([2, 4], [0.25, 0.75, -0.25, -1.25, 1.3, 100, -100, 0.0999]);
+  it.each([
+    { what: 'int8, per tensor, zero point -3', scale: t([], [0.5]), zp: t([], [-3], 3) },
+    { what: 'uint8, per tensor, zero point 128', scale: t([], [0.1]), zp: t([], [128], 2) },
+    { what: 'int8, per channel along axis 0', scale: t([2], [0.5, 0.0333]), zp: t([2], [0, 0], 3), axis: 0 },
+  ])('QuantizeLinear $what: the integers onnxruntime computes', async ({ scale, zp, axis }) => {
+    const ours = ev('QuantizeLinear', [w, scale, zp], axis === undefined ? {} : { axis })!;
+    const ref = await ortNode('QuantizeLinear', w, [scale, zp], axis === undefined ? [] : [{ name: 'axis', i: axis }]);
+    expect(ours.dataType).toBe(zp.dataType);
+    expect(Array.from(ours.data)).toEqual(Array.from(ref.data as Int8Array));
+  });
+  it('Clip of int8 values to [-7, 7] (a 4-bit QCDQ weight), as onnxruntime clips', async () => {
+    const x = t([6], [-128, -8, -7, 0, 7, 127], 3);
+    const lo = t([], [-7], 3), hi = t([], [7], 3);
+    const ours = ev('Clip', [x, lo, hi])!;
+    expect(ours.dataType).toBe(3);
+    expect(Array.from(ours.data)).toEqual(Array.from((await ortNode('Clip', x, [lo, hi])).data as Int8Array));
+  });
+});
+
 describe('DequantizeLinear (a QDQ weight, folded as the reference folds it with onnxruntime)', () => {
   const cases: { what: string; x: ConstTensor; scale: ConstTensor; zp?: ConstTensor; axis?: number; elem: 'int8' | 'uint8' }[] = [
     { what: 'int8, per tensor, zero point 3', x: t([2, 3], [-128, -1, 0, 3, 64, 127], 3), scale: t([], [0.0123]), zp: t([], [3], 3), elem: 'int8' },

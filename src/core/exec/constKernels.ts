@@ -4,7 +4,7 @@
  */
 import type { Node } from '../ir/types.js';
 import type { AttrValue } from '../qonnx/opTypes.js';
-import { BOOL, broadcastStatic, count, FLOAT, INT64, normalize, stridesOf, type ConstTensor } from './constTensor.js';
+import { BOOL, broadcastStatic, count, FLOAT, INT64, INT8, normalize, stridesOf, UINT8, type ConstTensor } from './constTensor.js';
 
 function binary(a: ConstTensor, b: ConstTensor, f: (x: number, y: number) => number, outType = a.dataType): ConstTensor | undefined {
   const shape = broadcastStatic(a.shape, b.shape);
@@ -51,27 +51,62 @@ function transpose(x: ConstTensor, perm: number[]): ConstTensor {
 const axisOf = (a: number, r: number) => (a < 0 ? a + r : a);
 
 /**
+ * The scale and zero point of each element of x for QuantizeLinear / DequantizeLinear: per tensor, or
+ * per channel along `axis` (default 1). Undefined for blocked or mismatched parameters (left unfolded).
+ */
+function linearParams(x: ConstTensor, scale: ConstTensor, zp: ConstTensor | undefined, attrs: Record<string, AttrValue>): ((i: number) => [number, number]) | undefined {
+  if (scale.dataType !== FLOAT || Number(attrs.block_size ?? 0) > 0) return undefined;
+  if (scale.data.length === 1 && (!zp || zp.data.length === 1)) {
+    const p: [number, number] = [scale.data[0], zp ? zp.data[0] : 0];
+    return () => p;
+  }
+  const axis = axisOf(Number(attrs.axis ?? 1), x.shape.length);
+  const c = x.shape[axis];
+  if (scale.data.length !== c || (zp && zp.data.length !== c)) return undefined;
+  const inner = count(x.shape.slice(axis + 1));
+  return (i) => {
+    const k = Math.floor(i / inner) % c;
+    return [scale.data[k], zp ? zp.data[k] : 0];
+  };
+}
+
+/**
  * DequantizeLinear of a constant (a QDQ model's integer weight): (x - zero point) * scale in float32,
- * per tensor or per channel along `axis`, as onnxruntime computes it (the reference folds it with
- * onnxruntime). Blocked scales and non-float32 scales are left unfolded.
+ * as onnxruntime computes it (the reference folds it with onnxruntime).
  */
 function dequantize(x: ConstTensor, scale: ConstTensor, zp: ConstTensor | undefined, attrs: Record<string, AttrValue>): ConstTensor | undefined {
-  if (scale.dataType !== FLOAT || Number(attrs.block_size ?? 0) > 0) return undefined;
+  const p = linearParams(x, scale, zp, attrs);
+  if (!p) return undefined;
   const out = new Float64Array(x.data.length);
-  if (scale.data.length === 1 && (!zp || zp.data.length === 1)) {
-    const s = scale.data[0], z = zp ? zp.data[0] : 0;
-    for (let i = 0; i < out.length; i++) out[i] = f32((x.data[i] - z) * s);
-  } else {
-    const axis = axisOf(Number(attrs.axis ?? 1), x.shape.length);
-    const c = x.shape[axis];
-    if (scale.data.length !== c || (zp && zp.data.length !== c)) return undefined;
-    const inner = count(x.shape.slice(axis + 1));
-    for (let i = 0; i < out.length; i++) {
-      const k = Math.floor(i / inner) % c;
-      out[i] = f32((x.data[i] - (zp ? zp.data[k] : 0)) * scale.data[k]);
-    }
+  for (let i = 0; i < out.length; i++) {
+    const [s, z] = p(i);
+    out[i] = f32((x.data[i] - z) * s);
   }
   return { dataType: FLOAT, shape: [...x.shape], data: out };
+}
+
+/** Round half to even, as QuantizeLinear rounds (std::nearbyint). */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * QuantizeLinear of a constant (a QCDQ weight quantizer): saturate(round_half_even(x / scale) + zero
+ * point) with the division in float32, as onnxruntime computes it; uint8 / int8 outputs only.
+ */
+function quantize(x: ConstTensor, scale: ConstTensor, zp: ConstTensor | undefined, attrs: Record<string, AttrValue>): ConstTensor | undefined {
+  const type = zp ? zp.dataType : Number(attrs.output_dtype ?? 0) || UINT8;
+  if ((type !== UINT8 && type !== INT8) || Number(attrs.saturate ?? 1) === 0) return undefined;
+  const p = linearParams(x, scale, zp, attrs);
+  if (!p) return undefined;
+  const [lo, hi] = type === UINT8 ? [0, 255] : [-128, 127];
+  const out = new Float64Array(x.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const [s, z] = p(i);
+    out[i] = Math.min(hi, Math.max(lo, roundHalfEven(f32(x.data[i] / s)) + z));
+  }
+  return { dataType: type, shape: [...x.shape], data: out };
 }
 
 /**
@@ -86,6 +121,15 @@ export function evalConstOp(n: Node, ins: (ConstTensor | undefined)[], attrs: Re
       return x && [x];
     case 'DequantizeLinear':
       return x && ins[1] && wrap(dequantize(x, ins[1], ins[2], attrs));
+    case 'QuantizeLinear':
+      return x && ins[1] && wrap(quantize(x, ins[1], ins[2], attrs));
+    case 'Clip': {
+      // bounds from inputs 1 and 2 (opset 11+) or the min / max attributes (before)
+      if (!x) return undefined;
+      const lo = ins[1] ? ins[1].data[0] : attrs.min !== undefined ? Number(attrs.min) : -Infinity;
+      const hi = ins[2] ? ins[2].data[0] : attrs.max !== undefined ? Number(attrs.max) : Infinity;
+      return [{ ...x, data: x.data.map((v) => Math.min(hi, Math.max(lo, v))) }];
+    }
     case 'Cast': {
       if (!x) return undefined;
       return [normalize({ dataType: Number(attrs.to ?? FLOAT), shape: x.shape, data: Float64Array.from(x.data) })];
