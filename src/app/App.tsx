@@ -8,6 +8,7 @@ import { Sidebar } from './Sidebar.js';
 import { StartScreen } from './StartScreen.js';
 import { canRedo, canUndo, currentModel, useApp } from './store.js';
 import { useLayoutSync } from './useLayout.js';
+import { copyLink, copyLinkTitle, useLinkSync } from './useLinks.js';
 import { useCostSync } from './cost/useCost.js';
 import { CostPanel } from './cost/CostPanel.js';
 import { partialSummary } from '../core/analysis/inferenceCost.js';
@@ -35,6 +36,7 @@ export function App() {
   const [dragging, setDragging] = useState(false);
   useLayoutSync();
   useCostSync();
+  useLinkSync();
 
   openPicker.current = () => fileInput.current?.click();
 
@@ -114,6 +116,7 @@ export function App() {
             <button disabled={!canRedo(doc.history)} onClick={() => useApp.getState().redo()} title={`Redo (${keyLabel('Mod+Shift+Z')})`}>↷</button>
 
             <button onClick={() => useApp.getState().setSearchOpen(true)} title={`Find (${keyLabel('Mod+F')})`} data-testid="search-button">Find</button>
+            <button onClick={() => void copyLink()} title={copyLinkTitle(doc.source === undefined, 'L')} data-testid="copy-link">Copy link</button>
             <button
               className={costPanelOpen ? 'is-active' : ''}
               onClick={() => useApp.getState().setCostPanelOpen(!costPanelOpen)}
@@ -179,7 +182,6 @@ export function App() {
       {notice && (
         <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice" data-code={notice.code ?? ''}>
           <pre className="notice-text">{notice.message}{notice.where ? `\n(at ${notice.where})` : ''}</pre>
-          {notice.action && <button onClick={notice.action.run} data-testid="notice-action">{notice.action.label}</button>}
           <button className="icon" onClick={() => useApp.getState().notify(null)} title="Dismiss">×</button>
         </div>
       )}
@@ -224,18 +226,13 @@ function formatBops(v: number): string {
 }
 
 function ExportMenu() {
-  // Where the list opens: fixed under the button, because the top bar clips what overflows it.
-  const [at, setAt] = useState<{ left: number; top: number } | null>(null);
-  const setOpen = (open: boolean, button?: HTMLElement) => {
-    const r = open ? button?.getBoundingClientRect() : undefined;
-    setAt(r ? { left: r.left, top: r.bottom } : null);
-  };
+  const [open, setOpen] = useState(false);
   const items = COMMANDS.filter((c) => c.group === 'file' && c.id.startsWith('export'));
   return (
     <div className="menu">
-      <button onClick={(e) => setOpen(!at, e.currentTarget)} data-testid="export-menu">Export ▾</button>
-      {at && (
-        <ul className="menu-list" style={{ position: 'fixed', left: at.left, top: at.top }} onMouseLeave={() => setOpen(false)}>
+      <button onClick={() => setOpen(!open)} data-testid="export-menu">Export ▾</button>
+      {open && (
+        <ul className="menu-list" onMouseLeave={() => setOpen(false)}>
           {items.map((c) => (
             <li key={c.id}>
               <button

@@ -7,6 +7,7 @@ import { canRedo, canUndo, currentModel, useApp } from './store.js';
 import { download } from './download.js';
 import { graphToPng, graphToSvg } from './exportImage.js';
 import { modelWorker, unwrap } from './workerClient.js';
+import { copyLink } from './useLinks.js';
 
 export interface Command {
   id: string;
@@ -75,6 +76,7 @@ export const COMMANDS: Command[] = [
       }
     },
   },
+  { id: 'copy-link', title: 'Copy link to this model, the selection and the open panel', keys: ['L'], group: 'file', enabled: hasModel, run: copyLink },
   { id: 'undo', title: 'Undo', keys: ['Mod+Z'], group: 'edit', enabled: () => !!useApp.getState().doc && canUndo(useApp.getState().doc!.history), run: () => useApp.getState().undo() },
   {
     id: 'redo',

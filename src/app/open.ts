@@ -7,15 +7,6 @@ import { externalLocations, GROUP_BY_DEFAULT, layoutKey, useApp } from './store.
 import { cancelTask, isCancelled, newTaskId } from './tasks.js';
 import { Comlink, modelWorker, unwrap } from './workerClient.js';
 
-/** A model just opened: its file name, the file's bytes and the external data files opened with it. */
-export interface Opened {
-  fileName: string;
-  bytes: Uint8Array;
-  files: Map<string, File>;
-}
-/** Called after each open (the saved session keeps the files). */
-export const openedListeners: ((o: Opened) => void)[] = [];
-
 // Progress reports come over their own message channel and can arrive after the result: a report for
 // an open that has finished (or been superseded) must not bring the loading overlay back.
 let openSeq = 0;
@@ -54,7 +45,7 @@ const progress = (fileName: string) => {
   });
 };
 
-function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0: number) {
+function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0: number, source?: string) {
   const tDec = performance.now();
   const model = decodeModel(d.bytes, { fileName });
   primeAnalysis(model, d.analysis);
@@ -78,6 +69,7 @@ function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0
     missingExternal,
     openedAt: t0,
     timings: { ...d.timings, pageDecode: performance.now() - tDec },
+    source,
   });
   // The worker already laid out the first view: install it for this version directly.
   const pos = new Map<string, { x: number; y: number }>();
@@ -92,7 +84,6 @@ function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0
     ms: d.layout.ms,
   });
   useApp.getState().setLoading(null);
-  for (const l of openedListeners) l({ fileName, bytes: d.bytes, files });
 }
 
 /** Pick the model among dropped files; the others are external data candidates. */
@@ -131,7 +122,7 @@ export async function openUrl(url: string): Promise<void> {
   try {
     const prog = progress(name);
     const d = await openTaskRun(async (id) => unwrap(await modelWorker().fetchModel(new URL(url, document.baseURI).href, prog, id)));
-    if (d) install(d, d.fileName, new Map(), t0);
+    if (d) install(d, d.fileName, new Map(), t0, url);
   } catch (e) {
     app.fail(e);
   }

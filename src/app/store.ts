@@ -31,8 +31,6 @@ export interface Notice {
   message: string;
   where?: string;
   code?: string;
-  /** a button beside the message (e.g. "Start fresh" after a restored session) */
-  action?: { label: string; run: () => void };
 }
 
 export interface LayoutState {
@@ -58,6 +56,8 @@ export interface Doc {
   missingExternal: string[];
   openedAt: number;
   timings: Record<string, number>;
+  /** the address the model was opened from (?url=, a sample); undefined for a local file */
+  source?: string;
 }
 
 export type OverlayMode = 'none' | 'bops' | 'memw' | 'memo' | 'error';
