@@ -182,6 +182,7 @@ export function App() {
       {notice && (
         <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice" data-code={notice.code ?? ''}>
           <pre className="notice-text">{notice.message}{notice.where ? `\n(at ${notice.where})` : ''}</pre>
+          {notice.action && <button onClick={notice.action.run} data-testid="notice-action">{notice.action.label}</button>}
           <button className="icon" onClick={() => useApp.getState().notify(null)} title="Dismiss">×</button>
         </div>
       )}
@@ -226,13 +227,18 @@ function formatBops(v: number): string {
 }
 
 function ExportMenu() {
-  const [open, setOpen] = useState(false);
+  // Where the list opens: fixed under the button, because the top bar clips what overflows it.
+  const [at, setAt] = useState<{ left: number; top: number } | null>(null);
+  const setOpen = (open: boolean, button?: HTMLElement) => {
+    const r = open ? button?.getBoundingClientRect() : undefined;
+    setAt(r ? { left: r.left, top: r.bottom } : null);
+  };
   const items = COMMANDS.filter((c) => c.group === 'file' && c.id.startsWith('export'));
   return (
     <div className="menu">
-      <button onClick={() => setOpen(!open)} data-testid="export-menu">Export ▾</button>
-      {open && (
-        <ul className="menu-list" onMouseLeave={() => setOpen(false)}>
+      <button onClick={(e) => setOpen(!at, e.currentTarget)} data-testid="export-menu">Export ▾</button>
+      {at && (
+        <ul className="menu-list" style={{ position: 'fixed', left: at.left, top: at.top }} onMouseLeave={() => setOpen(false)}>
           {items.map((c) => (
             <li key={c.id}>
               <button

@@ -7,6 +7,15 @@ import { externalLocations, GROUP_BY_DEFAULT, layoutKey, useApp } from './store.
 import { cancelTask, isCancelled, newTaskId } from './tasks.js';
 import { Comlink, modelWorker, unwrap } from './workerClient.js';
 
+/** A model just opened: its file name, the file's bytes and the external data files opened with it. */
+export interface Opened {
+  fileName: string;
+  bytes: Uint8Array;
+  files: Map<string, File>;
+}
+/** Called after each open (the saved session keeps the files). */
+export const openedListeners: ((o: Opened) => void)[] = [];
+
 // Progress reports come over their own message channel and can arrive after the result: a report for
 // an open that has finished (or been superseded) must not bring the loading overlay back.
 let openSeq = 0;
@@ -84,6 +93,7 @@ function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0
     ms: d.layout.ms,
   });
   useApp.getState().setLoading(null);
+  for (const l of openedListeners) l({ fileName, bytes: d.bytes, files });
 }
 
 /** Pick the model among dropped files; the others are external data candidates. */

@@ -31,6 +31,8 @@ export interface Notice {
   message: string;
   where?: string;
   code?: string;
+  /** a button beside the message (e.g. "Start fresh" after a restored session) */
+  action?: { label: string; run: () => void };
 }
 
 export interface LayoutState {
