@@ -1,9 +1,25 @@
 /** Firefox (Debian's firefox-esr) driven headless by puppeteer-core over WebDriver BiDi. No geckodriver. */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type KeyInput, type Page } from 'puppeteer-core';
 import { HIT_TEST, StepFailure, type BrowserDriver } from './driver.js';
 
-export const FIREFOX_PATHS = ['/usr/bin/firefox-esr', '/usr/bin/firefox'];
+/** Where Firefox is looked for: $FIREFOX_PATH, then Debian's firefox-esr, then a system firefox. */
+export const FIREFOX_PATHS = [process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox'].filter((p): p is string => !!p);
+
+/** The first of FIREFOX_PATHS that runs (`--version` answers), with its version; null when none does. */
+export function findFirefox(): { path: string; version: string } | null {
+  for (const path of FIREFOX_PATHS) {
+    if (!existsSync(path)) continue;
+    try {
+      const version = execFileSync(path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 }).trim().replace(/^Mozilla /, '');
+      return { path, version };
+    } catch {
+      /* a wrapper left behind without its browser: try the next */
+    }
+  }
+  return null;
+}
 
 function keyName(k: string): KeyInput {
   return (k.length === 1 ? k : k[0].toUpperCase() + k.slice(1)) as KeyInput;
@@ -79,8 +95,7 @@ class FirefoxDriver implements BrowserDriver {
   }
 }
 
-export async function launchFirefox(executablePath: string, profileDir: string): Promise<BrowserDriver> {
-  const version = execFileSync(executablePath, ['--version'], { encoding: 'utf8' }).trim().replace(/^Mozilla /, '');
+export async function launchFirefox(executablePath: string, version: string, profileDir: string): Promise<BrowserDriver> {
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath,

@@ -21,7 +21,7 @@ import { decodeModel } from '../src/core/onnx/codec.js';
 import { makeExternalDataModel } from '../src/core/testing/synth.js';
 import { startStaticServer } from '../e2e/staticServer.js';
 import { StepFailure, type BrowserDriver } from './driver.js';
-import { FIREFOX_PATHS, launchFirefox } from './firefox.js';
+import { FIREFOX_PATHS, findFirefox, launchFirefox } from './firefox.js';
 import { HOOKS_FILE, HOOKS_SOURCE, withHooks } from './pageHooks.js';
 import { STEPS, type Fixtures, type State } from './steps.js';
 import { launchWebKit, webkitMissing } from './webkit.js';
@@ -43,8 +43,11 @@ const ENGINES: Engine[] = [
   {
     id: 'firefox',
     title: 'Firefox',
-    missing: () => (FIREFOX_PATHS.some((p) => existsSync(p)) ? null : `${FIREFOX_PATHS.join(' or ')} (package firefox-esr)`),
-    launch: (scratch) => launchFirefox(FIREFOX_PATHS.find((p) => existsSync(p))!, mkdtempSync(join(scratch, 'firefox-profile-'))),
+    missing: () => (findFirefox() ? null : `no ${FIREFOX_PATHS.join(' or ')}; apt-get install firefox-esr`),
+    launch: (scratch) => {
+      const ff = findFirefox()!;
+      return launchFirefox(ff.path, ff.version, mkdtempSync(join(scratch, 'firefox-profile-')));
+    },
   },
   { id: 'webkit', title: 'WebKit', missing: webkitMissing, launch: () => launchWebKit() },
 ];
@@ -171,9 +174,9 @@ async function main(): Promise<number> {
     const missing = e.missing();
     if (!missing) present.push(e);
     else if (REQUIRE) {
-      console.log(`✗ ${e.title} is required here (REQUIRE_BROWSERS=1) but not installed: ${missing} is missing`);
+      console.log(`✗ ${e.title} is required (REQUIRE_BROWSERS=1) but not installed here (${missing})`);
       failures++;
-    } else console.log(`skipped ${e.title}: not installed (${missing} is missing); the cross-engine tests did not run in ${e.title}`);
+    } else console.log(`skipped ${e.title}: not installed here (${missing}); its tests did not run`);
   }
   if (!present.length) return failures ? 1 : 0;
 

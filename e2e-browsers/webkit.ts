@@ -12,7 +12,13 @@ import { Builder, By, Key, type WebDriver } from 'selenium-webdriver';
 import { HIT_TEST, StepFailure, type BrowserDriver } from './driver.js';
 
 export const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';
-export const MINIBROWSER_PATHS = ['/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser', '/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser', '/usr/libexec/webkit2gtk-4.1/MiniBrowser'];
+/** $MINIBROWSER_PATH, then where libwebkit2gtk-4.1-0 puts it (Debian, Ubuntu), then other layouts. */
+export const MINIBROWSER_PATHS = [
+  process.env.MINIBROWSER_PATH,
+  '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser',
+  '/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser',
+  '/usr/libexec/webkit2gtk-4.1/MiniBrowser',
+].filter((p): p is string => !!p);
 export const XVFB_RUN = '/usr/bin/xvfb-run';
 
 const KEYS: Record<string, string> = { Enter: Key.ENTER, Escape: Key.ESCAPE, Tab: Key.TAB, Backspace: Key.BACK_SPACE, Control: Key.CONTROL, Shift: Key.SHIFT, Alt: Key.ALT, Meta: Key.META };
@@ -124,9 +130,9 @@ class WebKitDriver implements BrowserDriver {
 }
 
 export function webkitMissing(): string | null {
-  if (!existsSync(WEBKIT_DRIVER)) return `${WEBKIT_DRIVER} (package webkit2gtk-driver)`;
-  if (!MINIBROWSER_PATHS.some((p) => existsSync(p))) return 'MiniBrowser (package libwebkit2gtk-4.1-0)';
-  if (!process.env.DISPLAY && !existsSync(XVFB_RUN)) return `${XVFB_RUN} (package xvfb) or a DISPLAY`;
+  if (!existsSync(WEBKIT_DRIVER)) return `no ${WEBKIT_DRIVER}; apt-get install webkit2gtk-driver`;
+  if (!MINIBROWSER_PATHS.some((p) => existsSync(p))) return `no MiniBrowser at ${MINIBROWSER_PATHS.join(' or ')}; apt-get install libwebkit2gtk-4.1-0`;
+  if (!process.env.DISPLAY && !existsSync(XVFB_RUN)) return `no display and no ${XVFB_RUN}; apt-get install xvfb`;
   return null;
 }
 
