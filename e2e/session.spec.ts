@@ -126,10 +126,10 @@ test('two tabs keep their own sessions; Start fresh forgets one', async ({ page,
 
   // each tab reloads into its own model
   await page.reload();
-  await expect(page.getByTestId('file-name')).toHaveText(TFC);
+  await expect(page.getByTestId('notice')).toContainText(`Restored your last session: ${TFC}, 2 edits`);
   await expect(page.getByTestId('node-count')).toHaveText('22');
   await b.reload();
-  await expect(b.getByTestId('file-name')).toHaveText(ESPCN);
+  await expect(b.getByTestId('notice')).toContainText(`Restored your last session: ${ESPCN}, 1 edit`);
   expect(await historyLabels(b)).toEqual(bLabels);
   expect((await exportModel(b)).equals(bEdited)).toBe(true);
 
@@ -146,8 +146,46 @@ test('two tabs keep their own sessions; Start fresh forgets one', async ({ page,
   // close the second tab abruptly: a new tab gets its session (the first one's was cleared)
   await b.close({ runBeforeUnload: false });
   const c = await newTab(context);
-  await expect(c.getByTestId('file-name')).toHaveText(ESPCN);
+  await expect(c.getByTestId('notice')).toContainText(`Restored your last session: ${ESPCN}, 1 edit`);
   expect(await historyLabels(c)).toEqual(bLabels);
+});
+
+test('a duplicated tab gets a copy of the session: its edits do not touch the original tab\'s', async ({ page, context }) => {
+  await openTfc(page);
+  await editTfc(page);
+  await saved(page);
+  const aLabels = await historyLabels(page);
+  // a duplicated tab starts with a copy of the original's sessionStorage (so, its session id)
+  const sid = await page.evaluate(() => sessionStorage.getItem('qonnx-studio:session'));
+  expect(sid).toBeTruthy();
+  const b = await context.newPage();
+  await b.addInitScript((id) => {
+    if (!sessionStorage.getItem('qonnx-studio:session')) sessionStorage.setItem('qonnx-studio:session', id);
+  }, sid!);
+  await b.goto('/');
+  await expect(b.getByTestId('notice')).toContainText(`Restored your last session: ${TFC}, 2 edits`);
+  expect(await historyLabels(b)).toEqual(aLabels);
+  expect(await b.evaluate(() => sessionStorage.getItem('qonnx-studio:session'))).not.toBe(sid);
+  // the copy goes its own way: undo the cleanup, 3-bit weights instead
+  await b.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await b.keyboard.press('Control+z');
+  await expect(b.getByTestId('node-count')).toHaveText(String(TFC_NODES));
+  await b.getByTestId('quant-panel-button').click();
+  await b.getByTestId('bulk-target').selectOption('op:MatMul');
+  await b.getByTestId('bulk-bits').fill('3');
+  await b.getByTestId('bulk-apply').click();
+  await expect(b.getByTestId('history')).toContainText('→ 3 bits');
+  const bLabels = await historyLabels(b);
+  expect(bLabels).toEqual([`Open ${TFC}`, 'Weight quantizers of MatMul → 4 bits', 'Weight quantizers of MatMul → 3 bits']);
+  await saved(b);
+
+  await page.reload();
+  await expect(page.getByTestId('notice')).toContainText(`Restored your last session: ${TFC}, 2 edits`);
+  expect(await historyLabels(page)).toEqual(aLabels);
+  await expect(page.getByTestId('node-count')).toHaveText('22');
+  await b.reload();
+  await expect(b.getByTestId('notice')).toContainText('Restored your last session');
+  expect(await historyLabels(b)).toEqual(bLabels);
 });
 
 test('a model with external data restores with its data file: weights shown and exported unchanged', async ({ page }) => {

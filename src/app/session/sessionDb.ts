@@ -3,15 +3,15 @@
  *   sessions  one SessionMeta per tab session (file name, step order, cursor, labels)
  *   files     the opened files, once per session: [sid, name] -> { role, blob }
  *   steps     one VersionRecord per history step: [sid, seq] -> record
- *   tensors   tensors made by edits, once each: [sid, id] -> TensorBlob
- * Every write of a step is one transaction (steps, their new tensors, the session's order), so a
+ *   parts     graph elements (nodes, tensors, value info) made by edits, once each, in chunks: [sid, id] -> PartChunk
+ * Every write of a step is one transaction (steps, their new parts, the session's order), so a
  * crash leaves the previous consistent state.
  */
 import type { SessionMeta } from './sessionPolicy.js';
-import type { TensorBlob, VersionRecord } from './versionRecord.js';
+import type { PartChunk, VersionRecord } from './versionRecord.js';
 
 export const DB_NAME = 'qonnx-studio-sessions';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 export interface StoredFile {
   sid: string;
@@ -21,7 +21,7 @@ export interface StoredFile {
 }
 
 export type StoredStep = VersionRecord & { sid: string; seq: number };
-export type StoredTensor = TensorBlob & { sid: string };
+export type StoredPart = PartChunk & { sid: string };
 
 const req = <T>(r: IDBRequest<T>) =>
   new Promise<T>((resolve, reject) => {
@@ -53,10 +53,12 @@ export class SessionDb {
       }
       r.onupgradeneeded = () => {
         const db = r.result;
+        // sessions are a cache of the user's work, not its only copy: an older layout is dropped
+        for (const name of [...db.objectStoreNames]) db.deleteObjectStore(name);
         db.createObjectStore('sessions', { keyPath: 'id' });
         db.createObjectStore('files', { keyPath: ['sid', 'name'] });
         db.createObjectStore('steps', { keyPath: ['sid', 'seq'] });
-        db.createObjectStore('tensors', { keyPath: ['sid', 'id'] });
+        db.createObjectStore('parts', { keyPath: ['sid', 'id'] });
       };
       r.onsuccess = () => resolve(new SessionDb(r.result));
       r.onerror = () => reject(r.error);
@@ -77,41 +79,41 @@ export class SessionDb {
   }
 
   /** Everything a restore needs, read in one transaction. */
-  async load(sid: string): Promise<{ meta: SessionMeta; files: StoredFile[]; steps: StoredStep[]; tensors: StoredTensor[] } | undefined> {
-    const tx = this.db.transaction(['sessions', 'files', 'steps', 'tensors']);
-    const [meta, files, steps, tensors] = await Promise.all([
+  async load(sid: string): Promise<{ meta: SessionMeta; files: StoredFile[]; steps: StoredStep[]; parts: StoredPart[] } | undefined> {
+    const tx = this.db.transaction(['sessions', 'files', 'steps', 'parts']);
+    const [meta, files, steps, parts] = await Promise.all([
       req(tx.objectStore('sessions').get(sid) as IDBRequest<SessionMeta | undefined>),
       req(tx.objectStore('files').getAll(ofSession(sid)) as IDBRequest<StoredFile[]>),
       req(tx.objectStore('steps').getAll(ofSession(sid)) as IDBRequest<StoredStep[]>),
-      req(tx.objectStore('tensors').getAll(ofSession(sid)) as IDBRequest<StoredTensor[]>),
+      req(tx.objectStore('parts').getAll(ofSession(sid)) as IDBRequest<StoredPart[]>),
     ]);
-    return meta ? { meta, files, steps, tensors } : undefined;
+    return meta ? { meta, files, steps, parts } : undefined;
   }
 
   /** Start a session over with a newly opened model: its files and an empty history. */
   async begin(meta: SessionMeta, files: StoredFile[]): Promise<void> {
-    const tx = this.db.transaction(['sessions', 'files', 'steps', 'tensors'], 'readwrite');
-    for (const s of ['files', 'steps', 'tensors']) tx.objectStore(s).delete(ofSession(meta.id));
+    const tx = this.db.transaction(['sessions', 'files', 'steps', 'parts'], 'readwrite');
+    for (const s of ['files', 'steps', 'parts']) tx.objectStore(s).delete(ofSession(meta.id));
     for (const f of files) tx.objectStore('files').put(f);
     tx.objectStore('sessions').put(meta);
     await done(tx);
   }
 
-  /** Write new steps and tensors, drop the ones no longer in the history, update the order. */
-  async update(meta: SessionMeta, steps: StoredStep[], tensors: StoredTensor[], dropSteps: number[], dropTensors: number[]): Promise<void> {
-    const tx = this.db.transaction(['sessions', 'steps', 'tensors'], 'readwrite');
-    for (const t of tensors) tx.objectStore('tensors').put(t);
+  /** Write new steps and parts, drop the ones no longer in the history, update the order. */
+  async update(meta: SessionMeta, steps: StoredStep[], parts: StoredPart[], dropSteps: number[], dropParts: number[]): Promise<void> {
+    const tx = this.db.transaction(['sessions', 'steps', 'parts'], 'readwrite');
+    for (const p of parts) tx.objectStore('parts').put(p);
     for (const s of steps) tx.objectStore('steps').put(s);
     for (const seq of dropSteps) tx.objectStore('steps').delete([meta.id, seq]);
-    for (const id of dropTensors) tx.objectStore('tensors').delete([meta.id, id]);
+    for (const id of dropParts) tx.objectStore('parts').delete([meta.id, id]);
     tx.objectStore('sessions').put(meta);
     await done(tx);
   }
 
   async remove(sid: string): Promise<void> {
-    const tx = this.db.transaction(['sessions', 'files', 'steps', 'tensors'], 'readwrite');
+    const tx = this.db.transaction(['sessions', 'files', 'steps', 'parts'], 'readwrite');
     tx.objectStore('sessions').delete(sid);
-    for (const s of ['files', 'steps', 'tensors']) tx.objectStore(s).delete(ofSession(sid));
+    for (const s of ['files', 'steps', 'parts']) tx.objectStore(s).delete(ofSession(sid));
     await done(tx);
   }
 }

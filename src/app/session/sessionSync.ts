@@ -13,10 +13,10 @@ import { validateModel } from '../../core/ir/validate.js';
 import { summarizeModel } from '../../core/ir/summary.js';
 import { openFiles, openedListeners, type Opened } from '../open.js';
 import { useApp, type Notice } from '../store.js';
-import { DB_NAME, SessionDb, type StoredFile, type StoredStep, type StoredTensor } from './sessionDb.js';
+import { DB_NAME, SessionDb, type StoredFile, type StoredPart, type StoredStep } from './sessionDb.js';
 import { liveSessions, lockName, planStorage, restoreCandidates, restoredMessage, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
 import { runCooperative } from '../../core/task.js';
-import { blobsUsed, decodeBlobs, decodeVersion, encodeVersionTask, TensorIds } from './versionRecord.js';
+import { decodeChunks, decodeVersion, encodeVersionTask, StoredParts, type VersionRecord } from './versionRecord.js';
 
 const SID_KEY = 'qonnx-studio:session';
 /** Steps are written this long after the last change (a burst of edits is one write). */
@@ -28,11 +28,11 @@ interface Active {
   /** id of the history version that is the file as opened */
   openedId: number;
   meta: SessionMeta;
-  ids: TensorIds;
+  ids: StoredParts;
   /** stored steps by history version id */
-  written: Map<number, { seq: number; inits: number[] }>;
-  /** tensor blobs in the database */
-  tensors: Set<number>;
+  written: Map<number, { seq: number; refs: VersionRecord['refs'] }>;
+  /** part chunks in the database */
+  parts: Set<number>;
   nextSeq: number;
   /** nothing more is written for this model (storage failed or too small) */
   off: boolean;
@@ -139,9 +139,9 @@ function begin(o: Opened): void {
     docId: doc.docId,
     openedId: doc.history.versions[0].id,
     meta: { id: sid, fileName: o.fileName, createdAt: now, updatedAt: now, order: [], cursor: 0, labels: [], fileBytes: 0, dataNotKept: [] },
-    ids: new TensorIds(doc.history.versions[0].value),
+    ids: new StoredParts(doc.history.versions[0].value),
     written: new Map(),
-    tensors: new Set(),
+    parts: new Set(),
     nextSeq: 1,
     off: false,
   };
@@ -196,18 +196,18 @@ async function writeSteps(): Promise<void> {
   // the opened version stays first unless the history limit dropped it
   const start = versions[0].id === a.openedId ? 1 : 0;
   const steps: StoredStep[] = [];
-  const tensors: StoredTensor[] = [];
+  const parts: StoredPart[] = [];
   const order: number[] = [];
   const labels: string[] = [];
-  const keep = new Map<number, { seq: number; inits: number[] }>();
+  const keep = new Map<number, { seq: number; refs: VersionRecord['refs'] }>();
   for (const v of versions.slice(start)) {
     let w = a.written.get(v.id);
     if (!w) {
       const r = await runCooperative(encodeVersionTask(v.value, v.label, a.ids), { sliceMs: 8 });
       if (active !== a) return;
-      w = { seq: a.nextSeq++, inits: r.record.inits };
+      w = { seq: a.nextSeq++, refs: r.record.refs };
       steps.push({ ...r.record, sid: a.sid, seq: w.seq });
-      for (const b of r.blobs) tensors.push({ ...b, sid: a.sid });
+      for (const c of r.chunks) parts.push({ ...c, sid: a.sid });
     }
     keep.set(v.id, w);
     order.push(w.seq);
@@ -217,20 +217,20 @@ async function writeSteps(): Promise<void> {
   if (!steps.length && cursor === a.meta.cursor && order.join() === a.meta.order.join()) return;
   const kept = new Set(order);
   const dropSteps = a.meta.order.filter((s) => !kept.has(s));
-  const used = a.ids.withSources(blobsUsed(keep.values()));
-  const dropTensors = [...a.tensors].filter((id) => !used.has(id));
+  const used = a.ids.chunksUsed(keep.values());
+  const dropParts = [...a.parts].filter((id) => !used.has(id));
   const meta: SessionMeta = { ...a.meta, order, labels, cursor, updatedAt: Date.now() };
   try {
-    await db.update(meta, steps, tensors, dropSteps, dropTensors);
+    await db.update(meta, steps, parts, dropSteps, dropParts);
   } catch (e) {
     writeFailed(a, e);
     return;
   }
   a.meta = meta;
   a.written = keep;
-  for (const t of tensors) a.tensors.add(t.id);
-  for (const id of dropTensors) {
-    a.tensors.delete(id);
+  for (const p of parts) a.parts.add(p.id);
+  for (const id of dropParts) {
+    a.parts.delete(id);
     a.ids.forget(id);
   }
 }
@@ -254,17 +254,17 @@ async function restore(from: string, adopt: boolean): Promise<boolean> {
   const doc = useApp.getState().doc;
   if (!doc || doc.fileName !== meta.fileName) return false;
   const base = doc.history.versions[0].value;
-  const ids = new TensorIds(base);
-  const written = new Map<number, { seq: number; inits: number[] }>();
+  const ids = new StoredParts(base);
+  const written = new Map<number, { seq: number; refs: VersionRecord['refs'] }>();
   let history = doc.history;
   try {
-    const blobs = decodeBlobs(saved.tensors, base, ids);
+    const blobs = decodeChunks(saved.parts, base, ids);
     const bySeq = new Map(saved.steps.map((s) => [s.seq, s]));
     for (const seq of meta.order) {
       const step = bySeq.get(seq);
       if (!step) throw new Error(`step ${seq} is missing`);
       history = pushVersion(history, decodeVersion(step, base, blobs), step.label);
-      written.set(history.versions[history.cursor].id, { seq, inits: step.inits });
+      written.set(history.versions[history.cursor].id, { seq, refs: step.refs });
     }
     history = jumpTo(history, meta.cursor);
   } catch (e) {
@@ -279,7 +279,7 @@ async function restore(from: string, adopt: boolean): Promise<boolean> {
       meta,
       ids,
       written,
-      tensors: new Set(saved.tensors.map((t) => t.id)),
+      parts: new Set(saved.parts.map((p) => p.id)),
       nextSeq: Math.max(0, ...saved.steps.map((s) => s.seq)) + 1,
       off: false,
     };

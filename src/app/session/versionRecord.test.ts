@@ -6,8 +6,9 @@ import { listQuantizers, setQuantizer } from '../../core/ir/quantEdit.js';
 import { renameTensor } from '../../core/ir/edit.js';
 import { applyTransform } from '../../core/passes/apply.js';
 import type { Model } from '../../core/ir/types.js';
+import { makeHugeGraphBytes } from '../../core/testing/synth.js';
 import { TEST_MODELS } from '../../core/testing/paths.js';
-import { blobsUsed, decodeBlobs, decodeVersion, encodeVersion, TensorIds, type TensorBlob, type VersionRecord } from './versionRecord.js';
+import { decodeChunks, decodeVersion, encodeVersion, packRefs, StoredParts, unpackRefs, type PartChunk, type VersionRecord } from './versionRecord.js';
 
 const load = (name: string) => new Uint8Array(readFileSync(join(TEST_MODELS, name)));
 const same = (a: Model, b: Model) => Buffer.from(encodeModel(a)).equals(Buffer.from(encodeModel(b)));
@@ -15,20 +16,21 @@ const same = (a: Model, b: Model) => Buffer.from(encodeModel(a)).equals(Buffer.f
 /** Save every version as the session writer does, then rebuild them from a fresh decode of the file. */
 function roundTrip(file: Uint8Array, versions: Model[]) {
   const base = versions[0];
-  const ids = new TensorIds(base);
+  const parts = new StoredParts(base);
   const records: VersionRecord[] = [];
-  const blobs: TensorBlob[] = [];
+  const chunks: PartChunk[] = [];
   const written: number[] = [];
   for (const v of versions.slice(1)) {
-    const r = encodeVersion(v, 'step', ids);
+    const r = encodeVersion(v, 'step', parts);
     records.push(r.record);
-    blobs.push(...r.blobs);
-    written.push(r.record.skeleton.byteLength + r.blobs.reduce((s, b) => s + b.bytes.byteLength, 0));
+    chunks.push(...r.chunks);
+    const refBytes = Object.values(r.record.refs).reduce((s, a) => s + a.byteLength, 0);
+    written.push(r.record.skeleton.byteLength + refBytes + r.chunks.reduce((s, c) => s + c.bytes.byteLength, 0));
   }
   const reopened = decodeModel(file.slice());
-  const tensors = decodeBlobs(blobs, reopened);
-  const restored = records.map((r) => decodeVersion(r, reopened, tensors));
-  return { records, blobs, written, restored, reopened };
+  const stored = decodeChunks(chunks, reopened);
+  const restored = records.map((r) => decodeVersion(r, reopened, stored));
+  return { records, chunks, parts, written, restored, reopened };
 }
 
 describe('saved history steps', () => {
@@ -52,16 +54,20 @@ describe('saved history steps', () => {
     const weights = listQuantizers(v0).filter((q) => q.role === 'weight');
     const v1 = setQuantizer(v0, weights[0].nodeIndex, { bits: 4 });
     const v2 = setQuantizer(v1, weights[1].nodeIndex, { bits: 3 });
-    const { written, blobs, records } = roundTrip(file, [v0, v1, v2]);
+    const { written, chunks, records } = roundTrip(file, [v0, v1, v2]);
     expect(file.byteLength).toBeGreaterThan(200_000);
     for (const n of written) expect(n).toBeLessThan(file.byteLength / 20);
     // step 1 wrote the new bit width; step 2 references it and writes only its own
-    expect(blobs.length).toBe(2);
-    expect(blobsUsed([records[0]]).size).toBe(1);
-    expect(blobsUsed([records[1]]).size).toBe(2);
+    const tensors = chunks.filter((c) => c.list === 'initializer');
+    expect(tensors.map((c) => c.count)).toEqual([1, 1]);
+    const newTensorRefs = (r: VersionRecord) => [...unpackRefs(r.refs.initializer)].filter((k) => k < 0);
+    expect(newTensorRefs(records[0])).toEqual([-tensors[0].id]);
+    expect(newTensorRefs(records[1]).sort()).toEqual([-tensors[0].id, -tensors[1].id].sort());
+    // and every part it writes is something the edit changed: the new bit width and at most a few declarations
+    expect(chunks.reduce((s, c) => s + c.count, 0)).toBeLessThanOrEqual(8);
     // the weights themselves come from the opened file
     const bigInits = v2.graph!.initializer!.map((t, i) => [t, i] as const).filter(([t]) => (t.rawData?.byteLength ?? 0) > 10_000);
-    for (const [, i] of bigInits) expect(records[1].inits[i]).toBeGreaterThanOrEqual(0);
+    for (const [, i] of bigInits) expect(unpackRefs(records[1].refs.initializer)[i]).toBeGreaterThanOrEqual(0);
   });
 
   it('restored versions share the tensors they shared before (one decoded object per stored tensor)', () => {
@@ -107,20 +113,45 @@ describe('saved history steps', () => {
     const v2 = viaWorker(v1, 'cleanup'); // folds the weight Transposes: new weight bytes
     const v3 = viaWorker(v2, 'give-unique-node-names'); // new objects again, same bytes as v2's
     const versions = [v0, v1, v2, v3];
-    const { restored, written, records, blobs } = roundTrip(file, versions);
+    const { restored, written, records, chunks, parts } = roundTrip(file, versions);
     restored.forEach((m, i) => expect(same(m, versions[i + 1]), `version ${i + 1}`).toBe(true));
     expect(v1.graph!.initializer!.some((t) => v0.graph!.initializer!.includes(t))).toBe(false);
     expect(written[0]).toBeLessThan(file.byteLength / 20);
     expect(written[1]).toBeGreaterThan(file.byteLength / 2); // the transposed weights are new data
     expect(written[2]).toBeLessThan(file.byteLength / 20);
-    // v3's weights take their data from v2's blobs: keeping v3 alone keeps those blobs
-    const ids = new TensorIds(v0);
-    const shared = blobs.filter((b) => b.dataFrom !== undefined && b.dataFrom < 0);
+    // v3's weights take their data from v2's tensors: keeping v3 alone keeps v2's tensor chunk
+    const v3Tensors = chunks.find((c) => c.list === 'initializer' && c.id > chunks.find((x) => x.list === 'initializer' && x.dataFrom === undefined)!.id && c.dataFrom)!;
+    const fromParts = Object.values(v3Tensors.dataFrom!).filter((k) => k < 0);
     // the 784x64, 64x64 and 64x64 weights (the 64x10 one, under 4 KiB, is written whole)
-    expect(shared.length).toBe(3);
-    for (const b of shared) ids.dataSource.set(b.id, -b.dataFrom!);
-    const need = ids.withSources(blobsUsed([records[2]]));
-    for (const b of shared) expect(need.has(-b.dataFrom!)).toBe(true);
+    expect(fromParts.length).toBe(3);
+    const v2Chunk = chunks.find((c) => c.list === 'initializer' && -fromParts[0] >= c.id && -fromParts[0] < c.id + c.count)!;
+    expect(unpackRefs(records[2].refs.initializer).some((k) => -k >= v2Chunk.id && -k < v2Chunk.id + v2Chunk.count)).toBe(false);
+    expect(parts.chunksUsed([records[2]]).has(v2Chunk.id)).toBe(true);
+  });
+
+  it('a 20,000-node graph: an edit writes the parts it changed, not the graph again', () => {
+    const file = makeHugeGraphBytes({ nodes: 20_000 });
+    const v0 = decodeModel(file);
+    const q = listQuantizers(v0);
+    expect(q.length).toBeGreaterThan(100);
+    const v1 = setQuantizer(v0, q[0].nodeIndex, { bits: 3 });
+    const v2 = setQuantizer(v1, q[q.length - 1].nodeIndex, { bits: 5 });
+    const { restored, written, chunks } = roundTrip(file, [v0, v1, v2]);
+    expect(same(restored[1], v2)).toBe(true);
+    // references are 4 bytes per graph element; the changed parts are a handful
+    const elements = v0.graph!.node!.length + v0.graph!.initializer!.length + (v0.graph!.valueInfo?.length ?? 0);
+    for (const n of written) expect(n).toBeLessThan(file.byteLength / 100);
+    expect(chunks.reduce((s, c) => s + c.count, 0)).toBeLessThan(20);
+    expect(elements).toBeGreaterThan(20_000);
+  });
+
+  it('references are kept as runs and come back the same', () => {
+    const refs = Int32Array.from([0, 1, 2, 3, -7, -8, -9, 5, 4, 6, -2, 10, 11]);
+    const packed = packRefs(refs);
+    expect([...packed]).toEqual([0, 4, -7, 3, 5, 1, 4, 1, 6, 1, -2, 1, 10, 2]);
+    expect([...unpackRefs(packed)]).toEqual([...refs]);
+    expect([...packRefs(Int32Array.from({ length: 20_000 }, (_, i) => i))]).toEqual([0, 20_000]);
+    expect(unpackRefs(packRefs(new Int32Array(0))).length).toBe(0);
   });
 
   it('says which part is missing instead of building a wrong model', () => {
@@ -129,6 +160,6 @@ describe('saved history steps', () => {
     const q = listQuantizers(v0).filter((x) => x.role === 'weight');
     const v1 = setQuantizer(v0, q[0].nodeIndex, { bits: 4 });
     const { records } = roundTrip(file, [v0, v1]);
-    expect(() => decodeVersion(records[0], decodeModel(file), new Map())).toThrow(/Tensor #1 of the saved session is missing/);
+    expect(() => decodeVersion(records[0], decodeModel(file), new Map())).toThrow(/Part #\d+ of the saved session is missing/);
   });
 });

@@ -2,14 +2,16 @@
  * One step of the edit history, as kept in the saved session: small enough to write after every edit.
  *
  * The file as opened is stored once (the session's files). A later version is stored as its
- * "skeleton" (the model encoded as ONNX with every initializer emptied: nodes, attributes, value
- * info, metadata) plus, per initializer, where its content is: the initializer of that index in the
- * opened file, or a tensor blob. Edits share untouched tensors with the version they came from
- * (structural sharing), so a tensor object that is already known, from the opened file or from an
- * earlier step, is referenced, never written again: a bit-width edit of a 100 MB model writes its
- * graph skeleton and a few scalar tensors. A transformation comes back from the worker as new objects
- * (often renamed); their bytes are compared with the known tensors of the same size and type, and a
- * match is written without its data, as "the data of that tensor".
+ * "skeleton" (the model encoded as ONNX with the graph's lists emptied: nodes, initializers, value
+ * info, inputs, outputs) plus, per element of each list, where it is: the element of that index in
+ * the opened file, or a part blob. Edits share untouched objects with the version they came from
+ * (structural sharing), so an object that is already known, from the opened file or from an earlier
+ * step, is referenced, never written again: a bit-width edit of a 100 MB model, or of a 20,000-node
+ * graph, writes a few references and the node and scalar tensors it changed.
+ *
+ * A transformation comes back from the worker as new objects (often renamed). Its new tensors are
+ * compared with the known tensors of the same type and size, and a match is written without its data,
+ * as "the data of that tensor"; its nodes are written each as its own part, in slices.
  *
  * Pure: no IndexedDB, no DOM. Runs in Node for the tests.
  */
@@ -18,46 +20,93 @@ import { onnx } from '../../core/onnx/onnxProto.js';
 import type { Model, Tensor } from '../../core/ir/types.js';
 import { runSync, type Task } from '../../core/task.js';
 
+/** The graph lists stored element by element. */
+export const LISTS = ['node', 'initializer', 'valueInfo', 'input', 'output', 'quantizationAnnotation', 'sparseInitializer'] as const;
+export type ListName = (typeof LISTS)[number];
+type Part = object;
+type Graph = NonNullable<Model['graph']>;
+
 export interface VersionRecord {
   label: string;
-  /** the version encoded as ONNX with each initializer replaced by an empty tensor */
+  /** the version encoded as ONNX with the graph's lists (LISTS) emptied */
   skeleton: Uint8Array;
-  /** per initializer: >= 0 the index of the opened file's initializer, < 0 the tensor blob -id */
-  inits: number[];
+  /**
+   * per list, per element: >= 0 the index in the opened file's list, < 0 the part -id; stored as runs
+   * (see packRefs): an untouched list of 20,000 nodes is one run, not 20,000 numbers
+   */
+  refs: Record<ListName, Int32Array>;
 }
 
-/** A tensor written once and referenced by the versions that hold it. */
-export interface TensorBlob {
+/**
+ * Runs of references as pairs (first, length): first, first + 1, ... for the opened file's elements,
+ * first, first - 1, ... for parts (new parts of a step have consecutive ids).
+ */
+export function packRefs(refs: Int32Array): Int32Array {
+  const out: number[] = [];
+  for (let i = 0; i < refs.length; ) {
+    const v = refs[i];
+    const d = v >= 0 ? 1 : -1;
+    let n = 1;
+    while (i + n < refs.length && refs[i + n] === v + d * n && (v >= 0) === (refs[i + n] >= 0)) n++;
+    out.push(v, n);
+    i += n;
+  }
+  return Int32Array.from(out);
+}
+
+export function unpackRefs(packed: Int32Array): Int32Array {
+  let total = 0;
+  for (let i = 1; i < packed.length; i += 2) total += packed[i];
+  const out = new Int32Array(total);
+  let at = 0;
+  for (let i = 0; i < packed.length; i += 2) {
+    const v = packed[i];
+    const d = v >= 0 ? 1 : -1;
+    for (let k = 0; k < packed[i + 1]; k++) out[at++] = v + d * k;
+  }
+  return out;
+}
+
+/**
+ * New graph elements of one list written by one step: parts id .. id + count - 1, encoded together as
+ * a GraphProto holding only that list (one record per up to CHUNK parts, not one per node).
+ */
+export interface PartChunk {
   id: number;
-  /** the TensorProto; without its raw data when `dataFrom` is set */
+  count: number;
+  list: ListName;
   bytes: Uint8Array;
-  /** its raw data is that of the opened file's initializer of this index (>= 0) or of blob -dataFrom */
-  dataFrom?: number;
+  /** tensors stored without their raw data: index in the chunk -> whose data (>= 0 opened initializer, < 0 part -id) */
+  dataFrom?: Record<number, number>;
 }
 
+/** Parts per chunk: a chunk is encoded in one go, between two turns of the event loop. */
+const CHUNK = 2000;
 /** Tensors smaller than this are written whole rather than compared. */
 const SHARE_MIN_BYTES = 4096;
 const contentKey = (t: Tensor) => `${t.dataType ?? 0}:${t.rawData?.byteLength ?? 0}`;
 
 /**
- * Which tensor objects are already stored. Identity (not content) is what structural sharing keeps,
- * so a WeakMap on the tensor objects finds them without hashing any bytes.
+ * Which graph elements are already stored, and in which chunk. Identity (not content) is what
+ * structural sharing keeps, so maps on the objects find them without encoding or hashing anything.
  */
-export class TensorIds {
-  private readonly ids = new WeakMap<Tensor, number>();
-  private readonly byId = new Map<number, Tensor>();
-  /** blob id -> the blob whose raw data it shares (that one must be kept while this one is) */
-  readonly dataSource = new Map<number, number>();
-  private readonly baseIndex = new Map<Tensor, number>();
+export class StoredParts {
+  private readonly ids = new WeakMap<object, number>();
+  private readonly byId = new Map<number, Part>();
+  private readonly chunkOf = new Map<number, number>();
+  private readonly chunks = new Map<number, number>();
+  private readonly baseIndex: Record<ListName, Map<object, number>>;
   /** known tensors with raw data by type and size, for matching the content of new objects */
   private readonly byContent = new Map<string, { t: Tensor; ref: number }[]>();
+  /** chunk id -> chunks whose tensor data its tensors share (kept while it is) */
+  readonly dataSource = new Map<number, Set<number>>();
   next = 1;
 
   constructor(base: Model) {
-    (base.graph?.initializer ?? []).forEach((t, i) => {
-      this.baseIndex.set(t, i);
-      this.index(t, i);
-    });
+    const g = (base.graph ?? {}) as Graph;
+    this.baseIndex = Object.fromEntries(LISTS.map((l) => [l, new Map<object, number>()])) as Record<ListName, Map<object, number>>;
+    for (const l of LISTS) ((g[l] ?? []) as object[]).forEach((p, i) => this.baseIndex[l].set(p, i));
+    (g.initializer ?? []).forEach((t, i) => this.index(t, i));
   }
 
   private index(t: Tensor, ref: number): void {
@@ -68,56 +117,71 @@ export class TensorIds {
     else this.byContent.set(k, [{ t, ref }]);
   }
 
-  /** Known tensors whose raw data may equal t's: ref >= 0 an opened initializer, < 0 a blob. */
+  /** Known tensors whose raw data may equal t's: ref >= 0 an opened initializer, < 0 a part. */
   candidates(t: Tensor): { t: Tensor; ref: number }[] {
     if ((t.rawData?.byteLength ?? 0) < SHARE_MIN_BYTES) return [];
     return this.byContent.get(contentKey(t)) ?? [];
   }
 
-  base(t: Tensor): number | undefined {
-    return this.baseIndex.get(t);
+  base(list: ListName, p: object): number | undefined {
+    return this.baseIndex[list].get(p);
   }
 
-  blob(t: Tensor): number | undefined {
-    return this.ids.get(t);
+  part(p: object): number | undefined {
+    return this.ids.get(p);
   }
 
-  /** Record that tensor object `t` is blob `id` (after a restore, so later steps reference it). */
-  remember(t: Tensor, id: number): void {
-    this.ids.set(t, id);
-    this.byId.set(id, t);
-    this.index(t, -id);
+  /** Record that object `p` is part `id` of chunk `chunk` (when written, or after a restore). */
+  remember(p: Part, id: number, chunk: number, list: ListName): void {
+    this.ids.set(p, id);
+    this.byId.set(id, p);
+    this.chunkOf.set(id, chunk);
+    this.chunks.set(chunk, Math.max(this.chunks.get(chunk) ?? 0, id - chunk + 1));
+    if (list === 'initializer') this.index(p as Tensor, -id);
     if (id >= this.next) this.next = id + 1;
   }
 
-  assign(t: Tensor): number {
-    const id = this.next++;
-    this.remember(t, id);
-    return id;
+  depend(chunk: number, onPart: number): void {
+    const c = this.chunkOf.get(onPart);
+    if (c === undefined || c === chunk) return;
+    const set = this.dataSource.get(chunk);
+    if (set) set.add(c);
+    else this.dataSource.set(chunk, new Set([c]));
   }
 
-  /** The blob was deleted (no step uses it any more): a tensor object seen again is written again. */
-  forget(id: number): void {
-    const t = this.byId.get(id);
-    if (t) {
-      this.ids.delete(t);
-      const list = this.byContent.get(contentKey(t));
-      const at = list?.findIndex((c) => c.t === t) ?? -1;
-      if (at >= 0) list!.splice(at, 1);
+  /** The chunk was deleted (no step uses it any more): its objects, seen again, are written again. */
+  forget(chunk: number): void {
+    const n = this.chunks.get(chunk) ?? 0;
+    for (let id = chunk; id < chunk + n; id++) {
+      const p = this.byId.get(id);
+      if (p) {
+        this.ids.delete(p);
+        const list = this.byContent.get(contentKey(p as Tensor));
+        const at = list?.findIndex((c) => c.t === p) ?? -1;
+        if (at >= 0) list!.splice(at, 1);
+      }
+      this.byId.delete(id);
+      this.chunkOf.delete(id);
     }
-    this.byId.delete(id);
-    this.dataSource.delete(id);
+    this.chunks.delete(chunk);
+    this.dataSource.delete(chunk);
   }
 
-  /** The blobs `used` need: themselves and the blobs whose data they share. */
-  withSources(used: Set<number>): Set<number> {
-    const out = new Set(used);
-    for (let id of used) while (this.dataSource.has(id) && !out.has(this.dataSource.get(id)!)) out.add((id = this.dataSource.get(id)!));
+  /** The chunks that records need: those holding their parts, and the chunks those share data with. */
+  chunksUsed(records: Iterable<Pick<VersionRecord, 'refs'>>): Set<number> {
+    const out = new Set<number>();
+    for (const r of records)
+      for (const l of LISTS)
+        for (const k of unpackRefs(r.refs[l] ?? new Int32Array(0))) {
+          if (k >= 0) continue;
+          const c = this.chunkOf.get(-k);
+          if (c !== undefined) out.add(c);
+        }
+    const todo = [...out];
+    while (todo.length) for (const d of this.dataSource.get(todo.pop()!) ?? []) if (!out.has(d)) out.add(d), todo.push(d);
     return out;
   }
 }
-
-const EMPTY: Tensor = {};
 
 /** Equal bytes, compared a megabyte at a time (the caller's task yields between slices). */
 function* sameBytes(a: Uint8Array, b: Uint8Array): Generator<{ label: string; done: number; total: number }, boolean, void> {
@@ -132,86 +196,119 @@ function* sameBytes(a: Uint8Array, b: Uint8Array): Generator<{ label: string; do
 }
 
 /**
- * The record of `model` and the tensor blobs it needs that are not stored yet, as a task: comparing
- * the bytes of a transformation's new tensors can take a while on a large model, and the page runs
- * this cooperatively.
+ * The record of `model` and the chunks of new parts it needs, as a task: after a transformation of a
+ * large model, comparing tensors and encoding thousands of new nodes takes a while, and the page runs
+ * this cooperatively (a chunk or a megabyte compared per slice).
  */
-export function* encodeVersionTask(model: Model, label: string, ids: TensorIds): Task<{ record: VersionRecord; blobs: TensorBlob[] }> {
-  const blobs: TensorBlob[] = [];
-  const init = model.graph?.initializer ?? [];
-  const inits: number[] = [];
-  for (const t of init) {
-    const b = ids.base(t);
-    if (b !== undefined) {
-      inits.push(b);
-      continue;
-    }
-    let id = ids.blob(t);
-    if (id === undefined) {
-      let dataFrom: number | undefined;
-      for (const c of ids.candidates(t)) {
-        if (c.t.rawData === t.rawData || (yield* sameBytes(c.t.rawData!, t.rawData!))) {
-          dataFrom = c.ref;
-          break;
-        }
+export function* encodeVersionTask(model: Model, label: string, parts: StoredParts): Task<{ record: VersionRecord; chunks: PartChunk[] }> {
+  const chunks: PartChunk[] = [];
+  const g = (model.graph ?? {}) as Graph;
+  const refs = {} as Record<ListName, Int32Array>;
+  for (const l of LISTS) {
+    const items = (g[l] ?? []) as Part[];
+    const out = new Int32Array(items.length);
+    let fresh: { p: Part; dataFrom?: number }[] = [];
+    const flush = function* (): Task<void> {
+      if (!fresh.length) return;
+      const id = parts.next;
+      const dataFrom: Record<number, number> = {};
+      const stored = fresh.map((f, i) => {
+        parts.remember(f.p, id + i, id, l);
+        if (f.dataFrom === undefined) return f.p;
+        dataFrom[i] = f.dataFrom;
+        if (f.dataFrom < 0) parts.depend(id, -f.dataFrom);
+        return { ...(f.p as Tensor), rawData: new Uint8Array(0) };
+      });
+      const bytes = onnx.GraphProto.encode({ [l]: stored } as unknown as onnx.GraphProto).finish();
+      chunks.push({ id, count: fresh.length, list: l, bytes, ...(Object.keys(dataFrom).length ? { dataFrom } : {}) });
+      fresh = [];
+      yield { label: 'Saving the step', done: chunks.length, total: chunks.length + 1 };
+    };
+    for (let i = 0; i < items.length; i++) {
+      if ((i & 8191) === 8191) yield { label: 'Saving the step', done: i, total: items.length };
+      const p = items[i];
+      const b = parts.base(l, p);
+      if (b !== undefined) {
+        out[i] = b;
+        continue;
       }
-      id = ids.assign(t);
-      if (dataFrom !== undefined && dataFrom < 0) ids.dataSource.set(id, -dataFrom);
-      if (dataFrom === undefined) blobs.push({ id, bytes: onnx.TensorProto.encode(t as onnx.TensorProto).finish() });
-      else blobs.push({ id, bytes: onnx.TensorProto.encode({ ...t, rawData: new Uint8Array(0) } as onnx.TensorProto).finish(), dataFrom });
+      let id = parts.part(p);
+      if (id === undefined) {
+        let dataFrom: number | undefined;
+        if (l === 'initializer') {
+          const t = p as Tensor;
+          for (const c of parts.candidates(t)) {
+            if (c.t.rawData === t.rawData || (yield* sameBytes(c.t.rawData!, t.rawData!))) {
+              dataFrom = c.ref;
+              break;
+            }
+          }
+        }
+        id = parts.next + fresh.length;
+        fresh.push({ p, dataFrom });
+        if (fresh.length >= CHUNK) yield* flush();
+      }
+      out[i] = -id;
     }
-    inits.push(-id);
+    yield* flush();
+    refs[l] = packRefs(out);
   }
-  const skeleton = encodeModel({ ...model, graph: { ...(model.graph ?? {}), initializer: init.map(() => EMPTY) } });
-  return { record: { label, skeleton, inits }, blobs };
+  const emptied = Object.fromEntries(LISTS.map((l) => [l, []]));
+  const skeleton = encodeModel({ ...model, graph: { ...g, ...emptied } });
+  return { record: { label, skeleton, refs }, chunks };
 }
 
-export function encodeVersion(model: Model, label: string, ids: TensorIds): { record: VersionRecord; blobs: TensorBlob[] } {
-  return runSync(encodeVersionTask(model, label, ids));
+export function encodeVersion(model: Model, label: string, parts: StoredParts): { record: VersionRecord; chunks: PartChunk[] } {
+  return runSync(encodeVersionTask(model, label, parts));
 }
 
 /**
- * The model a record describes. `base` is the opened file decoded again; `blobs` the stored tensors by
- * id, decoded once each and shared between versions (so the restored history shares them as the
+ * The model a record describes. `base` is the opened file decoded again; `stored` the parts by id,
+ * decoded once each and shared between versions (so the restored history shares them as the
  * original one did).
  */
-export function decodeVersion(record: VersionRecord, base: Model, blobs: Map<number, Tensor>): Model {
+export function decodeVersion(record: VersionRecord, base: Model, stored: Map<number, Part>): Model {
   const model = decodeModel(record.skeleton);
-  const baseInit = base.graph?.initializer ?? [];
-  const initializer = record.inits.map((k) => {
-    const t = k >= 0 ? baseInit[k] : blobs.get(-k);
-    if (!t) throw new Error(k >= 0 ? `The opened file has no initializer #${k}` : `Tensor #${-k} of the saved session is missing`);
-    return t;
-  });
-  if ((model.graph?.initializer?.length ?? 0) !== initializer.length) throw new Error('The saved step does not match its tensors');
-  return { ...model, graph: { ...(model.graph ?? {}), initializer } };
+  const baseGraph = (base.graph ?? {}) as Graph;
+  const graph: Record<string, unknown> = { ...(model.graph ?? {}) };
+  for (const l of LISTS) {
+    const baseList = (baseGraph[l] ?? []) as Part[];
+    const refs = unpackRefs(record.refs[l] ?? new Int32Array(0));
+    const list: Part[] = new Array(refs.length);
+    for (let i = 0; i < refs.length; i++) {
+      const k = refs[i];
+      const p = k >= 0 ? baseList[k] : stored.get(-k);
+      if (!p) throw new Error(k >= 0 ? `The opened file has no ${l} #${k}` : `Part #${-k} of the saved session is missing`);
+      list[i] = p;
+    }
+    graph[l] = list;
+  }
+  return { ...model, graph };
 }
 
 /**
- * Decode stored tensor blobs into tensors, each once; `ids` learns them so later steps reference them.
- * A blob stored without its data takes the data of the tensor it names (`base`: the reopened file).
+ * Decode stored chunks into parts by id; `parts` learns them so later steps reference them. A tensor
+ * stored without its data takes the data of the tensor it names (`base`: the reopened file).
  */
-export function decodeBlobs(stored: TensorBlob[], base: Model, ids?: TensorIds): Map<number, Tensor> {
-  const out = new Map<number, Tensor>();
+export function decodeChunks(stored: PartChunk[], base: Model, parts?: StoredParts): Map<number, Part> {
+  const out = new Map<number, Part>();
   const baseInit = base.graph?.initializer ?? [];
-  // a blob's data source was stored before it: ascending ids decode sources first
-  for (const b of [...stored].sort((x, y) => x.id - y.id)) {
-    let t = onnx.TensorProto.decode(b.bytes) as Tensor;
-    if (b.dataFrom !== undefined) {
-      const src = b.dataFrom >= 0 ? baseInit[b.dataFrom] : out.get(-b.dataFrom);
-      if (!src?.rawData) throw new Error(`The data of saved tensor '${t.name}' is missing`);
-      t = { ...t, rawData: src.rawData };
-    }
-    out.set(b.id, t);
-    ids?.remember(t, b.id);
-    if (b.dataFrom !== undefined && b.dataFrom < 0) ids?.dataSource.set(b.id, -b.dataFrom);
+  // a tensor's data source was stored before it: ascending ids decode sources first
+  for (const c of [...stored].sort((x, y) => x.id - y.id)) {
+    const list = ((onnx.GraphProto.decode(c.bytes) as unknown as Graph)[c.list] ?? []) as Part[];
+    if (list.length !== c.count) throw new Error(`A saved chunk holds ${list.length} parts instead of ${c.count}`);
+    list.forEach((p0, i) => {
+      let p = p0;
+      const from = c.dataFrom?.[i];
+      if (from !== undefined) {
+        const src = (from >= 0 ? baseInit[from] : out.get(-from)) as Tensor | undefined;
+        if (!src?.rawData) throw new Error(`The data of saved tensor '${(p as Tensor).name}' is missing`);
+        p = { ...(p as Tensor), rawData: src.rawData };
+        if (from < 0) parts?.depend(c.id, -from);
+      }
+      out.set(c.id + i, p);
+      parts?.remember(p, c.id + i, c.id, c.list);
+    });
   }
   return out;
-}
-
-/** Blob ids that the records reference. */
-export function blobsUsed(records: Iterable<Pick<VersionRecord, 'inits'>>): Set<number> {
-  const used = new Set<number>();
-  for (const r of records) for (const k of r.inits) if (k < 0) used.add(-k);
-  return used;
 }
