@@ -103,7 +103,8 @@ function withTimeout<T>(p: Promise<T>, seconds: number, what: string): Promise<T
   return Promise.race([p, new Promise<T>((_, fail) => (timer = setTimeout(() => fail(new StepFailure(`${what} took over ${seconds} s`)), seconds * 1000))),]).finally(() => clearTimeout(timer));
 }
 
-const pageErrors = (d: BrowserDriver) => d.evaluate<string[]>(`() => window.__testErrors ? [...window.__testErrors] : ['the page hooks are not loaded']`);
+/** The page's errors since the last call (taken out of the page's list, which a reload starts afresh). */
+const pageErrors = (d: BrowserDriver) => d.evaluate<string[]>(`() => window.__testErrors ? window.__testErrors.splice(0) : ['the page hooks are not loaded']`);
 
 /** Run every step in one engine; returns the number of failed steps. */
 async function runEngine(engine: Engine, fixtures: Fixtures, scratch: string): Promise<number> {
@@ -118,11 +119,14 @@ async function runEngine(engine: Engine, fixtures: Fixtures, scratch: string): P
   console.log(`\n${d.name}`);
   const state: State = {};
   let failed = 0;
-  let seenErrors = 0;
   try {
     for (const [i, step] of STEPS.entries()) {
       if (step.todo) {
         console.log(`  - TODO ${step.name}`);
+        continue;
+      }
+      if (step.only && !step.only.engines.includes(engine.id)) {
+        console.log(`  - not in ${engine.title}: ${step.name} (${step.only.elsewhere})`);
         continue;
       }
       if (failed) {
@@ -132,9 +136,7 @@ async function runEngine(engine: Engine, fixtures: Fixtures, scratch: string): P
       const t = performance.now();
       try {
         await withTimeout(step.run(d, fixtures, state), step.timeoutS ?? 60, step.name);
-        const errs = await pageErrors(d);
-        const fresh = errs.slice(seenErrors);
-        seenErrors = errs.length;
+        const fresh = await pageErrors(d);
         if (fresh.length) throw new StepFailure(`the page reported ${fresh.length} error(s):\n      ${fresh.join('\n      ')}`);
         console.log(`  ✓ ${step.name} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
         if (process.env.BROWSER_SHOTS === '1') {
@@ -146,7 +148,7 @@ async function runEngine(engine: Engine, fixtures: Fixtures, scratch: string): P
         const msg = e instanceof StepFailure ? e.message : String((e as Error)?.stack ?? e);
         console.log(`  ✗ ${step.name} (${((performance.now() - t) / 1000).toFixed(1)} s)\n      ${msg.split('\n').join('\n      ')}`);
         try {
-          const errs = (await pageErrors(d)).slice(seenErrors);
+          const errs = await pageErrors(d);
           if (errs.length) console.log(`      page errors: ${errs.join(' | ')}`);
           mkdirSync(SHOTS, { recursive: true });
           const shot = join(SHOTS, `${engine.id}-${String(i + 1).padStart(2, '0')}.png`);

@@ -5,7 +5,7 @@
  * data, the 20,000-node graph opening and panning. Expected numbers come from the CLI's `cost` on
  * the same files (the code the reference-equality tests check), never from the page itself.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { decodeModel } from '../src/core/onnx/codec.js';
 import { StepFailure, textOf, tid, waitFor, waitForCount, waitForText, type BrowserDriver } from './driver.js';
@@ -32,6 +32,8 @@ export interface Step {
   timeoutS?: number;
   /** a step still to be written: reported as TODO, neither passed nor failed */
   todo?: boolean;
+  /** engines this step runs in (all when absent), and why it does not run in the others */
+  only?: { engines: string[]; elsewhere: string };
   run(d: BrowserDriver, f: Fixtures, state: State): Promise<void>;
 }
 
@@ -186,7 +188,7 @@ export const STEPS: Step[] = [
     },
   },
   {
-    name: 'undo takes the edit back and the cost returns',
+    name: 'undo takes the edit back (to the file as opened) and the cost returns',
     async run(d, _f, s) {
       await blur(d);
       await d.press('Control+z');
@@ -201,6 +203,52 @@ export const STEPS: Step[] = [
       await expectModelOpen(d, basename(s.exportedPath!), f.sample.nodes);
       await ensureCostPanel(d);
       await expectTotals(d, s.editedTotals!, 'the reopened export');
+    },
+  },
+  {
+    name: 'reload restores the model with its edits and undo history (saved session)',
+    only: {
+      engines: ['firefox'],
+      elsewhere: "WebKit's automation session is ephemeral like a private window, whose IndexedDB refuses the stored files; the app says 'This session will not be kept'",
+    },
+    async run(d, f, s) {
+      // The open model is the exported file, picked from disk (4-bit weights). One more edit: weights
+      // back to 2 bits, which costs as the original sample (the CLI's totals of that file).
+      const fileName = basename(s.exportedPath!);
+      await d.click(tid('quant-panel-button'));
+      await waitForCount(d, tid('quant-row'), (n) => n > 0);
+      await d.fill(tid('bulk-bits'), '2');
+      await waitForText(d, tid('bulk-apply'), /^Apply to [1-9]\d*$/);
+      await d.click(tid('bulk-apply'));
+      await waitForCount(d, `${tid('history')} li`, 2);
+      await ensureCostPanel(d);
+      await expectTotals(d, s.sampleTotals!, 'weights back to 2 bits');
+      const labels = () => d.evaluate<string[]>(`(css) => [...document.querySelectorAll(css)].map((li) => li.textContent)`, `${tid('history')} li`);
+      const before = await labels();
+
+      // every change is in IndexedDB (the writes follow an edit by a moment); then reload the tab
+      await d.evaluate(`() => window.__qonnxStudio.whenSaved().then(() => true)`);
+      await d.evaluate(`() => { window.__beforeReload = true; setTimeout(() => location.reload(), 0); return true; }`);
+      await waitFor(d, 'the page to reload', `() => window.__beforeReload === undefined && document.readyState === 'complete'`, [], 30_000);
+      await waitForText(d, tid('notice'), new RegExp(`^Restored your last session: ${fileName.replace(/\./g, '\\.')}, 1 edit`), 30_000);
+      await waitForText(d, tid('notice-action'), 'Start fresh');
+      await expectModelOpen(d, fileName, f.sample.nodes);
+      const after = await labels();
+      expect(JSON.stringify(after) === JSON.stringify(before), `history after the reload ${JSON.stringify(after)}, before ${JSON.stringify(before)}`);
+      await waitFor(d, 'the edit to be the current version', `(css) => document.querySelector(css)?.className === 'is-current'`, [`${tid('history')} li:last-child`]);
+      await ensureCostPanel(d);
+      await expectTotals(d, s.sampleTotals!, 'the restored session');
+
+      // undo goes back to the file as opened: the 4-bit export, its cost
+      await blur(d);
+      await d.press('Control+z');
+      await waitFor(d, 'the file as opened to be current', `(css) => document.querySelector(css)?.className === 'is-current'`, [`${tid('history')} li:first-child`]);
+      await expectTotals(d, s.editedTotals!, 'undo after the restore');
+      const n = await downloadsSoFar(d);
+      await d.click(tid('export-menu'));
+      await d.click(tid('cmd-export-onnx'));
+      const dl = await nextDownload(d, n);
+      expect(dl.bytes.equals(readFileSync(s.exportedPath!)), `after the restore and undo the model exports ${dl.bytes.length} bytes that differ from the file as opened (${readFileSync(s.exportedPath!).length} bytes)`);
     },
   },
   {
@@ -260,12 +308,5 @@ export const STEPS: Step[] = [
       );
       expect(Math.abs(x1 - x0 + 240) < 40 && Math.abs(y1 - y0 + 160) < 40, `dragging by (-240, -160) moved the view by (${(x1 - x0).toFixed(0)}, ${(y1 - y0).toFixed(0)})`);
     },
-  },
-  {
-    // TODO(session restore): IndexedDB session restore has not landed yet. When it has, this step
-    // reloads the page and checks that the model comes back with its edits and its undo history.
-    name: 'reload restores the model with its edits and undo history',
-    todo: true,
-    async run() {},
   },
 ];
