@@ -31,6 +31,7 @@
  *   --sweep-only       only the precision explorer suite (Node, and Chromium when there is one)
  *   --no-cli           skip the CLI start-up suite (bench/cliStartup.ts: `cost` on TFC as a whole process, compiled bin, npm run cli, tsx)
  *   --cli-only         only the CLI start-up suite
+ *   --realtime         CLI start-up suite: run each process under `chrt -f 10` (root), so other jobs on a shared machine do not delay it
  *   --keep             keep the generated 1 GB external-data model in bench/out (deleted after the large suite otherwise)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -74,12 +75,13 @@ interface Args {
   keep: boolean;
   /** the precision explorer suite (bench/sweep.ts) */
   sweep: boolean;
-  /** the CLI start-up suite (bench/cliStartup.ts) */
+  /** the CLI start-up suite (bench/cliStartup.ts); realtime: its processes under chrt -f 10 */
   cli: boolean;
+  realtime: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false, large: true, keep: false, sweep: true, cli: true };
+  const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false, large: true, keep: false, sweep: true, cli: true, realtime: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -131,6 +133,7 @@ function parseArgs(argv: string[]): Args {
       a.sweep = true;
     }
     else if (k === '--no-cli') a.cli = false;
+    else if (k === '--realtime') a.realtime = true;
     else if (k === '--cli-only') {
       a.browser = false;
       a.node = false;
@@ -287,7 +290,7 @@ async function main() {
   let cliError: string | undefined;
   if (args.cli && !args.only.length) {
     try {
-      cliStartup = runCliStartup(args.runs, log);
+      cliStartup = runCliStartup(args.runs, log, args.realtime);
     } catch (e) {
       cliError = e instanceof Error ? e.message : String(e);
       log(`CLI start-up suite failed: ${cliError}`);

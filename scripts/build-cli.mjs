@@ -1,10 +1,10 @@
 /**
  * Builds the command line into one minified CommonJS file, dist-cli/qonnx-studio.cjs, with esbuild
  * (~0.2 s). `npm ci` runs it as `prepare` (with `--prepare` a failure only warns: the install goes on,
- * and the launcher reports it on first use); `npm run build:cli` runs it by hand; bin/qonnx-studio.mjs
+ * and the launcher reports it on first use); `npm run build:cli` runs it by hand; bin/qonnx-studio.cjs
  * runs it when the build is missing or older than one of its sources.
  *
- * Why this shape (bin/qonnx-studio.mjs explains how the file is run):
+ * Why this shape (bin/qonnx-studio.cjs explains how the file is run):
  * - CommonJS, not ESM: the launcher compiles it with node:vm so that V8's code cache can be kept between
  *   calls, which only works for scripts. `import.meta.url` is defined from `__filename` for main.ts.
  * - onnxruntime-web stays outside the bundle: it loads its .wasm files from beside its own file in

@@ -1,5 +1,5 @@
 /**
- * The compiled CLI (bin/qonnx-studio.mjs running dist-cli/qonnx-studio.cjs, what `npm run cli` and the
+ * The compiled CLI (bin/qonnx-studio.cjs running dist-cli/qonnx-studio.cjs, what `npm run cli` and the
  * package's bin run) against the same commands run in-process from the sources: a broken bundle, a
  * broken code cache or a launcher that misses a stale build fails here.
  */
@@ -12,7 +12,7 @@ import { repoRoot } from '../core/testing/paths.js';
 import { run } from './main.js';
 
 const ROOT = repoRoot();
-const BIN = path.join(ROOT, 'bin/qonnx-studio.mjs');
+const BIN = path.join(ROOT, 'bin/qonnx-studio.cjs');
 const MODELS = path.resolve(ROOT, 'testdata/models');
 const TFC = path.join(MODELS, 'zoo_TFC_1W1A.onnx');
 const FINNPLUS = path.join(MODELS, 'finnplus_metafi_step_qonnx_to_finn.onnx');
@@ -48,11 +48,11 @@ beforeAll(() => {
   expect(r.code, r.stderr).toBe(0);
 }, 180_000);
 
-describe('compiled CLI (bin/qonnx-studio.mjs)', () => {
+describe('compiled CLI (bin/qonnx-studio.cjs)', () => {
   it('package.json names the launcher as the bin and npm run cli runs it; the launcher is executable', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    expect(pkg.bin['qonnx-studio']).toBe('bin/qonnx-studio.mjs');
-    expect(pkg.scripts.cli).toBe('node bin/qonnx-studio.mjs');
+    expect(pkg.bin['qonnx-studio']).toBe('bin/qonnx-studio.cjs');
+    expect(pkg.scripts.cli).toBe('node bin/qonnx-studio.cjs');
     expect(pkg.scripts.prepare).toContain('scripts/build-cli.mjs');
     expect(fs.readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(fs.statSync(BIN).mode & 0o111).not.toBe(0);
@@ -113,12 +113,12 @@ describe('compiled CLI (bin/qonnx-studio.mjs)', () => {
     const sources = manifest.inputs.filter((f) => !f.startsWith('node_modules/') && !f.startsWith('..'));
     expect(sources).toContain('src/cli/main.ts');
     expect(sources).toContain('src/core/analysis/inferenceCost.ts');
-    for (const f of [...sources, 'bin/qonnx-studio.mjs', 'package.json']) {
+    for (const f of [...sources, 'bin/qonnx-studio.cjs', 'package.json']) {
       fs.mkdirSync(path.dirname(path.join(copy, f)), { recursive: true });
       fs.copyFileSync(path.join(ROOT, f), path.join(copy, f));
     }
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
-    const copyBin = path.join(copy, 'bin/qonnx-studio.mjs');
+    const copyBin = path.join(copy, 'bin/qonnx-studio.cjs');
 
     const want = bin(['cost', TFC]);
     const first = bin(['cost', TFC], { bin: copyBin });
