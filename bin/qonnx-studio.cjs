@@ -11,7 +11,8 @@
  *    saves the compiled code of every function it ran (dist-cli/*.v8cache, named after the bundle's
  *    hash and Node's version), and later calls start from it instead of parsing and compiling again
  *    (the bundle loads in about half the time). V8 rejects a cache that does not fit (and a new one is
- *    written); QONNX_STUDIO_NO_CODE_CACHE=1 turns it off.
+ *    written); QONNX_STUDIO_NO_CODE_CACHE=1 turns it off. QONNX_STUDIO_DEBUG=1 loads the bundle with
+ *    `require` instead, with source maps, so that stack traces name the TypeScript sources.
  * It is CommonJS because Node starts a CommonJS entry point faster than an ES module (no ESM loader).
  */
 'use strict';
@@ -65,6 +66,11 @@ async function currentManifest() {
 async function main() {
   const manifest = await currentManifest();
   const argv = process.argv.slice(2);
+  if (process.env.QONNX_STUDIO_DEBUG) {
+    // stack traces mapped to the TypeScript sources (dist-cli/qonnx-studio.cjs.map); no code cache
+    process.setSourceMapsEnabled(true);
+    return finish(require(BUNDLE), argv);
+  }
   const useCache = !process.env.QONNX_STUDIO_NO_CODE_CACHE;
   // one cache per command: each holds the functions that command runs
   const command = /^[a-z]+$/.test(argv[0] ?? '') ? argv[0] : 'other';
@@ -81,14 +87,7 @@ async function main() {
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BUNDLE, cachedData });
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, createRequire(BUNDLE), mod, BUNDLE, OUT_DIR);
-  const cli = mod.exports;
-
-  let code;
-  try {
-    code = await cli.run(argv);
-  } catch (e) {
-    code = cli.reportError(e, cli.processIO);
-  }
+  const code = await finish(mod.exports, argv);
   // a cache is written after a successful call, so that it holds the command's working path
   if (useCache && code === 0 && command !== 'other' && (cachedData === undefined || script.cachedDataRejected)) {
     try {
@@ -99,7 +98,18 @@ async function main() {
       // a read-only checkout still runs, only without the cache
     }
   }
+}
+
+/** Run the command; returns its exit code, also set as the process's. */
+async function finish(cli, argv) {
+  let code;
+  try {
+    code = await cli.run(argv);
+  } catch (e) {
+    code = cli.reportError(e, cli.processIO);
+  }
   process.exitCode = code;
+  return code;
 }
 
 main().catch((e) => {

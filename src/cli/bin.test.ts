@@ -98,12 +98,22 @@ describe('compiled CLI (bin/qonnx-studio.cjs)', () => {
     for (let i = 0; i < ref.length; i++) expect(Math.abs(out[i] - ref[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref[i])));
   });
 
-  it('errors: exit codes and messages as in-process (unknown command 2, missing file 1)', async () => {
+  it('errors: exit codes and messages as in-process (unknown command 2, missing file 1); with QONNX_STUDIO_DEBUG a source-mapped stack', async () => {
     for (const args of [['nosuch'], ['cost', path.join(tmp, 'missing.onnx')], ['cost']]) {
       const want = await inProcess(args);
       expect(want.code).not.toBe(0);
       expect(bin(args)).toEqual(want);
     }
+    // QONNX_STUDIO_DEBUG=1: the same message, and a stack trace that names the TypeScript sources (source map)
+    const bad = path.join(tmp, 'bad.npy');
+    fs.writeFileSync(bad, 'not an array');
+    const inputName: string = JSON.parse((await inProcess(['info', FP8, '--json'])).stdout).inputs[0].name;
+    const args = ['exec', FP8, '--input', `${inputName}=${bad}`, '--out', path.join(tmp, 'debug')];
+    const debug = bin(args, { env: { QONNX_STUDIO_DEBUG: '1' } });
+    const want = await inProcess(args);
+    expect(debug.code).toBe(want.code);
+    expect(debug.stderr.startsWith(want.stderr.split('\n')[0])).toBe(true);
+    expect(debug.stderr).toMatch(/src\/core\/io\/npyRead\.ts:\d+:\d+/);
   });
 
   it('a missing build is built, and a build older than a source is rebuilt from the new source before the command runs', () => {
