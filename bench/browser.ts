@@ -392,12 +392,19 @@ function pageSettle(): Promise<void> {
 
 const KEEP_NAMES_SHIM = 'globalThis.__name = globalThis.__name || ((f) => f);';
 
+/**
+ * A fresh context and page with the app on its start screen, ready for a file: service workers blocked
+ * (the production worker's one-time isolation reload would race the open, as in the other suites), and
+ * the model worker started and warmed up (`__qonnxStudio.ready`), as it is by the time a user has
+ * picked a file.
+ */
 export async function freshPage(browser: Browser, url: string): Promise<{ page: Page; close: () => Promise<void> }> {
-  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, serviceWorkers: 'block' });
   await context.addInitScript(KEEP_NAMES_SHIM);
   const page = await context.newPage();
   await page.goto(url, { waitUntil: 'load' });
   await page.getByTestId('start-screen').waitFor({ state: 'visible', timeout: 30_000 });
+  await page.evaluate(() => (window as unknown as { __qonnxStudio?: { ready?: Promise<void> } }).__qonnxStudio?.ready);
   return { page, close: () => context.close() };
 }
 

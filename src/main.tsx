@@ -22,9 +22,12 @@ createRoot(document.getElementById('root')!).render(
 // The session is kept in IndexedDB as the user works; the last one comes back unless the address asks for a model.
 void startSessions({ restore: !new URLSearchParams(window.location.search).has('url') });
 
-// Start the model worker while the start screen shows, so the first open does not wait for it;
-// and load number formatting data, whose first use is slow.
-setTimeout(() => {
-  modelWorker();
-  (1234.5).toLocaleString('en-US');
-}, 0);
+// Start the model worker while the start screen shows (it warms up its open path on a tiny model), so
+// the first open does not wait for it; and load number formatting data, whose first use is slow.
+// `__qonnxStudio.ready` (tests, benchmarks) resolves once the worker is warm.
+(window as unknown as { __qonnxStudio: { ready?: Promise<void> } }).__qonnxStudio.ready = new Promise<void>((resolve) =>
+  setTimeout(() => {
+    void modelWorker().ready().then(resolve, resolve);
+    (1234.5).toLocaleString('en-US');
+  }, 0),
+);

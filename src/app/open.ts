@@ -1,8 +1,13 @@
 /** Opening models: files (drop or picker, with external data), URLs and bundled samples. */
 import { current, newHistory } from '../core/ir/history.js';
 import type { DecodedModel } from '../workers/model.worker.js';
-import { primeAnalysis } from '../core/analysis/modelAnalysis.js';
-import { decodeModel } from '../core/onnx/codec.js';
+import { primeAnalysisTask } from '../core/analysis/modelAnalysis.js';
+import { indexGraphTask } from '../core/ir/graphIndex.js';
+import { unpackViewTask } from '../core/view/viewTransport.js';
+import { layoutState } from './useLayout.js';
+import { decodeModelTask } from '../core/onnx/codec.js';
+import type { Model } from '../core/ir/types.js';
+import { runCooperative } from '../core/task.js';
 import { externalLocations, GROUP_BY_DEFAULT, layoutKey, useApp } from './store.js';
 import { cancelTask, isCancelled, newTaskId } from './tasks.js';
 import { Comlink, modelWorker, unwrap } from './workerClient.js';
@@ -54,10 +59,69 @@ const progress = (fileName: string) => {
   });
 };
 
-function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0: number, source?: string) {
-  const tDec = performance.now();
-  const model = decodeModel(d.bytes, { fileName });
-  primeAnalysis(model, d.analysis);
+/**
+ * The page's own copy of the model being opened. The worker sends the file's bytes as soon as it has
+ * read them; the page decodes them in short slices (BACKGROUND_SLICE_MS) while the worker decodes, analyses and
+ * lays out, so this decode is off the critical path and never freezes the page.
+ */
+interface PageCopy {
+  onBytes: (bytes: Uint8Array) => void;
+  bytes: Promise<Uint8Array>;
+  model: Promise<{ model: Model; ms: number }>;
+}
+
+function pageCopy(fileName: string): PageCopy {
+  let got: (b: Uint8Array) => void = () => undefined;
+  const bytes = new Promise<Uint8Array>((r) => (got = r));
+  const model = bytes.then(async (b) => {
+    const t = performance.now();
+    const m = await runCooperative(decodeModelTask(b, { fileName }), { sliceMs: BACKGROUND_SLICE_MS });
+    // the graph index too, which the model panel asks for at once (a quarter second on 20,000 nodes)
+    await nextTask();
+    if (m.graph) await runCooperative(indexGraphTask(m.graph), { sliceMs: BACKGROUND_SLICE_MS });
+    return { model: m, ms: performance.now() - t };
+  });
+  model.catch(() => undefined); // a file the page cannot decode fails in the worker first, with its message
+  return { onBytes: Comlink.proxy((b: Uint8Array) => got(b)), bytes, model };
+}
+
+/**
+ * Longest stretch of work on the page between two turns of its event loop while opening (ms): short,
+ * because on a busy machine a slice takes several times its CPU time. The decode of the page's copy
+ * runs beside the worker's longer work, so its slices can be shorter still.
+ */
+const SLICE_MS = 16;
+const BACKGROUND_SLICE_MS = 8;
+/** A turn of the event loop (input, rendering) between two stages of work. */
+const nextTask = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/** Run `f` once the page has painted twice from now (within 200 ms even where frames do not run, e.g. a hidden tab). */
+export function afterPaint(f: () => void): void {
+  let done = false;
+  const go = () => {
+    if (done) return;
+    done = true;
+    setTimeout(f, 0);
+  };
+  requestAnimationFrame(() => requestAnimationFrame(go));
+  setTimeout(go, 200);
+}
+
+async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: string, files: Map<string, File>, t0: number, source?: string) {
+  const tReceive = performance.now();
+  // what the worker sent, a slice at a time (JSON slices: see core/io/jsonSlices.ts)
+  const view = await runCooperative(unpackViewTask(d.view), { sliceMs: SLICE_MS });
+  const receive = performance.now() - tReceive;
+  const tWait = performance.now();
+  const [{ model, ms: pageDecode }, bytes] = await Promise.all([copy.model, copy.bytes]);
+  if (seq !== openSeq) return; // cancelled or superseded meanwhile
+  const pageWait = performance.now() - tWait;
+  await nextTask();
+  const tPrime = performance.now();
+  await runCooperative(primeAnalysisTask(model, d.analysis), { sliceMs: SLICE_MS });
+  if (seq !== openSeq) return;
+  const prime = performance.now() - tPrime;
+  await nextTask();
   const history = newHistory(model, `Open ${fileName}`);
   const locs = externalLocations(current(history).value);
   const missingExternal = [...locs].filter((l) => !files.has(l) && !files.has(l.split('/').pop() ?? l));
@@ -77,23 +141,16 @@ function install(d: DecodedModel, fileName: string, files: Map<string, File>, t0
     externalFiles: files,
     missingExternal,
     openedAt: t0,
-    timings: { ...d.timings, pageDecode: performance.now() - tDec },
+    timings: { ...d.timings, receive: receive + prime, pageDecode, pageWait },
     source,
   });
   // The worker already laid out the first view: install it for this version directly.
-  const pos = new Map<string, { x: number; y: number }>();
-  d.layout.ids.forEach((id, i) => pos.set(id, { x: d.layout.xy[2 * i], y: d.layout.xy[2 * i + 1] }));
-  useApp.getState().setLayout({
-    key: layoutKey(current(history).id, false, d.summary.node_count > GROUP_BY_DEFAULT),
-    vg: d.view,
-    pos,
-    routes: new Map(d.layout.routes),
-    width: d.layout.width,
-    height: d.layout.height,
-    ms: d.layout.ms,
-  });
+  useApp.getState().setLayout(layoutState(layoutKey(current(history).id, false, d.summary.node_count > GROUP_BY_DEFAULT), view, d.layout));
   useApp.getState().setLoading(null);
-  for (const l of openedListeners) l({ fileName, bytes: d.bytes, files });
+  // after the first picture: what listeners do (the saved session copies the file) never delays it
+  afterPaint(() => {
+    for (const l of openedListeners) l({ fileName, bytes, files });
+  });
 }
 
 /** Pick the model among dropped files; the others are external data candidates. */
@@ -117,8 +174,10 @@ export async function openFiles(files: File[]): Promise<void> {
   app.setLoading({ stage: 'Reading', done: 0, total: model.size, fileName: model.name });
   try {
     const prog = progress(model.name);
-    const d = await openTaskRun(async (id) => unwrap(await modelWorker().decodeFile(model, prog, id)));
-    if (d) install(d, model.name, data, t0);
+    const seq = openSeq;
+    const copy = pageCopy(model.name);
+    const d = await openTaskRun(async (id) => unwrap(await modelWorker().decodeFile(model, prog, id, copy.onBytes)));
+    if (d) await install(d, copy, seq, model.name, data, t0);
   } catch (e) {
     app.fail(e);
   }
@@ -131,8 +190,10 @@ export async function openUrl(url: string): Promise<void> {
   app.setLoading({ stage: 'Downloading', done: 0, fileName: name });
   try {
     const prog = progress(name);
-    const d = await openTaskRun(async (id) => unwrap(await modelWorker().fetchModel(new URL(url, document.baseURI).href, prog, id)));
-    if (d) install(d, d.fileName, new Map(), t0, url);
+    const seq = openSeq;
+    const copy = pageCopy(name);
+    const d = await openTaskRun(async (id) => unwrap(await modelWorker().fetchModel(new URL(url, document.baseURI).href, prog, id, copy.onBytes)));
+    if (d) await install(d, copy, seq, d.fileName, new Map(), t0, url);
   } catch (e) {
     app.fail(e);
   }

@@ -1,8 +1,18 @@
 /** Keeps the laid-out view graph in step with the current model version and view options. */
 import { useEffect } from 'react';
 import { buildViewGraph, type ViewGraph } from '../core/view/viewGraph.js';
-import { currentModel, currentVersionId, layoutKey, useApp } from './store.js';
+import { currentModel, currentVersionId, layoutKey, useApp, type LayoutState } from './store.js';
 import { modelWorker, unwrap } from './workerClient.js';
+import type { LayoutPayload } from '../workers/model.worker.js';
+
+/** The store's layout from the worker's payload (each route a view into the one buffer of points). */
+export function layoutState(key: string, vg: ViewGraph, r: LayoutPayload): LayoutState {
+  const pos = new Map<string, { x: number; y: number }>();
+  r.ids.forEach((id, i) => pos.set(id, { x: r.xy[2 * i], y: r.xy[2 * i + 1] }));
+  const routes = new Map<string, Float64Array>();
+  r.routeIds.forEach((id, i) => routes.set(id, r.routeXY.subarray(2 * r.routeStart[i], 2 * r.routeStart[i + 1])));
+  return { key, vg, pos, routes, width: r.width, height: r.height, ms: r.ms };
+}
 
 /** Same boxes (ids and sizes) and the same edges: the old layout still fits. */
 export function sameStructure(a: ViewGraph, b: ViewGraph): boolean {
@@ -41,9 +51,7 @@ export function useLayoutSync(): void {
         useApp.getState().setLayoutBusy({ nodes: vg.nodes.length });
         const r = unwrap(await modelWorker().layout(vg));
         if (cancelled) return;
-        const pos = new Map<string, { x: number; y: number }>();
-        r.ids.forEach((id, i) => pos.set(id, { x: r.xy[2 * i], y: r.xy[2 * i + 1] }));
-        useApp.getState().setLayout({ key, vg, pos, routes: new Map(r.routes), width: r.width, height: r.height, ms: r.ms });
+        useApp.getState().setLayout(layoutState(key, vg, r));
       } catch (e) {
         if (!cancelled) useApp.getState().fail(e);
       } finally {

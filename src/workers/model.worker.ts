@@ -24,31 +24,42 @@ import type { OrtApi } from '../core/exec/engine.js';
 import { inferenceCostTask, type CostOptions, type CostReport } from '../core/analysis/inferenceCost.js';
 import { analyzeModel, serializeAnalysis, type SerializedAnalysis } from '../core/analysis/modelAnalysis.js';
 import { buildViewGraph, type ViewGraph } from '../core/view/viewGraph.js';
+import { packView, type PackedView } from '../core/view/viewTransport.js';
+import { warmUpModelBytes } from './warmUp.js';
 
-/** What the page needs to show a model: the bytes to decode its own copy from, and everything derived. */
+/**
+ * What the page needs to show a model: everything derived from it. The file's bytes go to the page
+ * before this, through the `onBytes` callback of the open, as soon as they are read: the page decodes
+ * its own copy in slices while this worker analyses and lays out (off the critical path; much faster
+ * than cloning the object tree).
+ */
 export interface DecodedModel {
   /** the worker's handle for its own copy of this model */
   docId: number;
-  /** a copy of the file's bytes, transferred; the page decodes it (much faster than cloning the object tree) */
-  bytes: Uint8Array;
   problems: GraphProblem[];
   summary: ModelSummary;
   analysis: SerializedAnalysis;
-  view: ViewGraph;
+  view: PackedView;
   layout: LayoutPayload;
   timings: Record<string, number>;
 }
 
+/** Positions by view node (x, y per id), and every edge's route: points of routeIds[i] are routeXY[2*routeStart[i] .. 2*routeStart[i+1]). */
 export interface LayoutPayload {
   ids: string[];
   xy: Float64Array;
-  routes: [string, Float64Array][];
+  routeIds: string[];
+  routeXY: Float64Array;
+  routeStart: Uint32Array;
   width: number;
   height: number;
   ms: number;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** Files up to this size are read in one piece (faster than a stream copied chunk by chunk); larger ones streamed, with progress. */
+const STREAM_FROM_BYTES = 512 * 2 ** 20;
 
 /** Graphs with more view nodes than this are wrapped into columns when they are very deep. */
 const WRAP_MIN_NODES = 1500;
@@ -68,18 +79,27 @@ function layoutPayload(vg: ViewGraph): { payload: LayoutPayload; buffers: ArrayB
     xy[2 * i] = p.x;
     xy[2 * i + 1] = p.y;
   });
-  const routes: [string, Float64Array][] = [];
-  const buffers: ArrayBuffer[] = [xy.buffer];
+  // one buffer for all routes: thousands of small buffers cost the page more to receive than their points
+  const routeIds: string[] = [];
+  let points = 0;
   for (const [id, pts] of r.routes) {
-    const a = new Float64Array(pts.length * 2);
-    pts.forEach((p, k) => {
-      a[2 * k] = p.x;
-      a[2 * k + 1] = p.y;
-    });
-    routes.push([id, a]);
-    buffers.push(a.buffer);
+    routeIds.push(id);
+    points += pts.length;
   }
-  return { payload: { ids, xy, routes, width: r.width, height: r.height, ms: performance.now() - t0 }, buffers };
+  const routeXY = new Float64Array(points * 2);
+  const routeStart = new Uint32Array(routeIds.length + 1);
+  let k = 0;
+  let i = 0;
+  for (const pts of r.routes.values()) {
+    routeStart[i++] = k;
+    for (const p of pts) {
+      routeXY[2 * k] = p.x;
+      routeXY[2 * k + 1] = p.y;
+      k++;
+    }
+  }
+  routeStart[i] = k;
+  return { payload: { ids, xy, routeIds, routeXY, routeStart, width: r.width, height: r.height, ms: performance.now() - t0 }, buffers: [xy.buffer, routeXY.buffer, routeStart.buffer] };
 }
 
 // onnxruntime-web: its .wasm is served by the app itself (never a CDN). Threads need a cross-origin
@@ -122,8 +142,11 @@ function modelFor(ref: ModelRef): Model {
  */
 export type ModelRef = { docId: number } | { docId: number; delta: ModelDelta } | { model: Model };
 
+/** Receives a copy of the opened file's bytes (transferred), before the worker decodes it. */
+export type BytesCallback = (bytes: Uint8Array) => void;
+
 /** Decode, check, analyse, build the view and lay it out: everything the first picture needs. */
-async function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: number, onProgress?: Progress, taskId?: number): Promise<{ result: DecodedModel; transfer: ArrayBuffer[] }> {
+async function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRead: number, onProgress?: Progress, taskId?: number, onBytes?: BytesCallback): Promise<{ result: DecodedModel; transfer: ArrayBuffer[] }> {
   // Between stages the event loop turns so that a cancel can arrive; the previous model stays open
   // until the very end, so a cancelled open leaves everything as it was.
   const checkpoint = async () => {
@@ -140,6 +163,13 @@ async function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRea
       return d;
     };
   })();
+  // The page gets its own copy of the bytes now, and decodes it while this worker works; this worker
+  // keeps its model for analyses that need the tensors (cost, ...).
+  if (onBytes) {
+    const copy = bytes.slice();
+    void onBytes(Comlink.transfer(copy, [copy.buffer]));
+  }
+  const send = lap();
   const model = decodeModel(bytes, { fileName });
   const decode = lap();
   onProgress?.(bytes.byteLength, bytes.byteLength, 'Checking');
@@ -159,16 +189,15 @@ async function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRea
   await checkpoint();
   const { payload, buffers } = layoutPayload(view);
   const layout = lap();
+  const packed = packView(view);
+  const pack = lap();
   await checkpoint();
-  // The page gets its own copy of the bytes and decodes it: far faster than cloning the object tree.
-  // This worker keeps its model for analyses that need the tensors (cost, ...).
-  const copy = bytes.slice();
   const docId = nextDocId++;
   docs.clear(); // one open model at a time; the previous one's memory is released
   docs.set(docId, model);
   return {
-    result: { docId, bytes: copy, problems, summary, analysis, view, layout: payload, timings: { read: tRead - t0, decode, check, analyse, view: viewMs, layout } },
-    transfer: [copy.buffer, ...buffers],
+    result: { docId, problems, summary, analysis, view: packed, layout: payload, timings: { read: tRead - t0, copy: send, decode, check, analyse, view: viewMs, layout, pack } },
+    transfer: buffers,
   };
 }
 
@@ -191,7 +220,12 @@ export function rawUrl(url: string): string {
 }
 
 const api = {
-  async decodeFile(file: File, onProgress?: Progress, taskId?: number): Promise<Result<DecodedModel>> {
+  /** Resolves once the worker has warmed up the open path (see warmUp). */
+  ready(): Promise<void> {
+    return warm;
+  },
+
+  async decodeFile(file: File, onProgress?: Progress, taskId?: number, onBytes?: BytesCallback): Promise<Result<DecodedModel>> {
     try {
       const t0 = performance.now();
       if (file.size === 0) throw new ModelError('empty-file', `'${file.name}' is empty (0 bytes)`);
@@ -200,10 +234,11 @@ const api = {
           'too-large',
           `'${file.name}' is ${(file.size / 2 ** 30).toFixed(2)} GiB; a single ONNX protobuf cannot exceed 2 GiB. Save the model with external data (weights in a separate .data file) and open both files together`,
         );
-      const bytes = await readAll(file.stream(), file.size, onProgress, 'Reading');
+      // One read into one buffer; only very large files are streamed, for their progress bar.
+      const bytes = file.size <= STREAM_FROM_BYTES ? new Uint8Array(await file.arrayBuffer()) : await readAll(file.stream(), file.size, onProgress, 'Reading');
       if (taskId !== undefined && cancelledTasks.has(taskId)) throw new CancelledError();
       onProgress?.(bytes.byteLength, file.size, 'Decoding');
-      const r = await decodeBytes(bytes, file.name, t0, performance.now(), onProgress, taskId);
+      const r = await decodeBytes(bytes, file.name, t0, performance.now(), onProgress, taskId, onBytes);
       return ok(r.result, r.transfer);
     } catch (e) {
       return fail(e);
@@ -212,7 +247,7 @@ const api = {
     }
   },
 
-  async fetchModel(url: string, onProgress?: Progress, taskId?: number): Promise<Result<DecodedModel & { fileName: string; url: string }>> {
+  async fetchModel(url: string, onProgress?: Progress, taskId?: number, onBytes?: BytesCallback): Promise<Result<DecodedModel & { fileName: string; url: string }>> {
     try {
       const t0 = performance.now();
       const target = rawUrl(url);
@@ -236,7 +271,7 @@ const api = {
       }
       const fileName = decodeURIComponent(new URL(target, 'http://x/').pathname.split('/').pop() || 'model.onnx');
       if (taskId !== undefined && cancelledTasks.has(taskId)) throw new CancelledError();
-      const r = await decodeBytes(bytes, fileName, t0, performance.now(), onProgress, taskId);
+      const r = await decodeBytes(bytes, fileName, t0, performance.now(), onProgress, taskId, onBytes);
       return ok({ ...r.result, fileName, url: target }, r.transfer);
     } catch (e) {
       return fail(e);
@@ -373,3 +408,13 @@ const api = {
 export type ModelWorkerApi = typeof api;
 
 Comlink.expose(api);
+
+// Warm the open path while the start screen shows: the first file then runs compiled code.
+const warm = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
+  try {
+    await decodeBytes(warmUpModelBytes(), 'warm-up.onnx', 0, 0);
+  } catch {
+    // only a warm-up
+  }
+  docs.clear();
+});

@@ -6,6 +6,8 @@ import type { Model } from '../ir/types.js';
 import { tryParseDataType, type DataType } from '../qonnx/datatypes.js';
 import { inferDatatypes, type DatatypeResult } from './datatypeInference.js';
 import { inferShapes, type ShapeInferenceResult } from './shapeInference.js';
+import { fromJsonSlices, toJsonSlices } from '../io/jsonSlices.js';
+import { runSync, type Task } from '../task.js';
 
 export interface ModelAnalysis {
   shapes: ShapeInferenceResult;
@@ -36,38 +38,52 @@ export function analyzeModel(model: Model): ModelAnalysis {
   return a;
 }
 
-/** Plain-data form of an analysis, cheap to post between threads (datatypes by name). */
+/**
+ * Plain-data form of an analysis, cheap to post between threads (datatypes by name). The per-tensor
+ * lists are JSON slices (core/io/jsonSlices.ts): a 20,000-node model has 40,000 tensors, which the page
+ * takes in a few milliseconds at a time instead of one long structured-clone deserialisation.
+ */
 export interface SerializedAnalysis {
-  shapes: [string, InferredShapeRow][];
+  /** JSON slices of [tensor, InferredTensor] */
+  shapes: string[];
   conflicts: ShapeInferenceResult['conflicts'];
   unknownOps: number[];
-  types: [string, string][];
+  /** JSON slices of [tensor, datatype name] */
+  types: string[];
   annotated: string[];
   passes: number;
 }
-type InferredShapeRow = { shape: ShapeInferenceResult['tensors'] extends Map<string, infer V> ? V : never };
+type InferredRow = ShapeInferenceResult['tensors'] extends Map<string, infer V> ? V : never;
 
 export function serializeAnalysis(a: ModelAnalysis): SerializedAnalysis {
   return {
-    shapes: [...a.shapes.tensors].map(([k, v]) => [k, { shape: v }]),
+    shapes: toJsonSlices([...a.shapes.tensors]),
     conflicts: a.shapes.conflicts,
     unknownOps: a.shapes.unknownOps,
-    types: [...a.datatypes.types].map(([k, v]) => [k, v.name]),
+    types: toJsonSlices([...a.datatypes.types].map(([k, v]) => [k, v.name])),
     annotated: [...a.datatypes.annotated],
     passes: a.datatypes.passes,
   };
 }
 
-/** Install an analysis computed elsewhere (the worker) for this model object. */
-export function primeAnalysis(model: Model, s: SerializedAnalysis): ModelAnalysis {
-  const shapes: ShapeInferenceResult = { tensors: new Map(s.shapes.map(([k, v]) => [k, v.shape])), conflicts: s.conflicts, unknownOps: s.unknownOps };
+/** Install an analysis computed elsewhere (the worker) for this model object, a slice at a time. */
+export function* primeAnalysisTask(model: Model, s: SerializedAnalysis): Task<ModelAnalysis> {
+  const tensors = new Map(yield* fromJsonSlices<[string, InferredRow]>(s.shapes, 'Receiving shapes'));
+  const shapes: ShapeInferenceResult = { tensors, conflicts: s.conflicts, unknownOps: s.unknownOps };
   const types = new Map<string, DataType>();
-  for (const [k, name] of s.types) {
-    const dt = tryParseDataType(name);
-    if (dt) types.set(k, dt);
+  for (let k = 0; k < s.types.length; k++) {
+    for (const [t, name] of yield* fromJsonSlices<[string, string]>([s.types[k]], 'Receiving datatypes')) {
+      const dt = tryParseDataType(name);
+      if (dt) types.set(t, dt);
+    }
   }
   const datatypes: DatatypeResult = { types, annotated: new Set(s.annotated), passes: s.passes };
   const a: ModelAnalysis = { shapes, datatypes, datatypeOf: (t) => types.get(t) };
   cache.set(model, a);
   return a;
+}
+
+/** primeAnalysisTask at once. */
+export function primeAnalysis(model: Model, s: SerializedAnalysis): ModelAnalysis {
+  return runSync(primeAnalysisTask(model, s));
 }

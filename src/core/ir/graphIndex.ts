@@ -4,6 +4,7 @@
  * a new model version has new graph objects and gets a new index.
  */
 import type { Graph, Node, Tensor, TensorAnnotation, ValueInfo } from './types.js';
+import { runSync, type Task } from '../task.js';
 
 export interface GraphIndex {
   graph: Graph;
@@ -28,12 +29,24 @@ export interface GraphIndex {
 const cache = new WeakMap<Graph, GraphIndex>();
 
 export function indexGraph(graph: Graph): GraphIndex {
+  return cache.get(graph) ?? runSync(indexGraphTask(graph));
+}
+
+/** Items between two yields of indexGraphTask. */
+const STEP = 2000;
+
+/**
+ * indexGraph as a task (src/core/task.ts): the page builds the index of a 20,000-node graph in slices,
+ * right after its copy of a model is decoded, so that the first panel asking for it finds it ready.
+ */
+export function* indexGraphTask(graph: Graph): Task<GraphIndex> {
   const hit = cache.get(graph);
   if (hit) return hit;
   const nodes = graph.node ?? [];
   const producer = new Map<string, number>();
   const consumers = new Map<string, number[]>();
-  nodes.forEach((n, i) => {
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
     for (const o of n.output ?? []) if (o && !producer.has(o)) producer.set(o, i);
     for (const t of n.input ?? []) {
       if (!t) continue;
@@ -41,12 +54,17 @@ export function indexGraph(graph: Graph): GraphIndex {
       if (list) list.push(i);
       else consumers.set(t, [i]);
     }
-  });
-  const byName = <T extends { name?: string | null }>(xs: readonly T[] | null | undefined) => {
+    if (i % STEP === STEP - 1) yield { label: 'Indexing the graph', done: i, total: nodes.length };
+  }
+  function* byName<T extends { name?: string | null }>(xs: readonly T[] | null | undefined): Task<Map<string, T>> {
     const m = new Map<string, T>();
-    for (const x of xs ?? []) if (x.name != null) m.set(x.name, x);
+    let k = 0;
+    for (const x of xs ?? []) {
+      if (x.name != null) m.set(x.name, x);
+      if (++k % STEP === 0) yield { label: 'Indexing the graph', done: k, total: 0 };
+    }
     return m;
-  };
+  }
   const annotation = new Map<string, Map<string, string>>();
   for (const a of (graph.quantizationAnnotation ?? []) as TensorAnnotation[]) {
     if (!a.tensorName) continue;
@@ -54,16 +72,18 @@ export function indexGraph(graph: Graph): GraphIndex {
     for (const kv of a.quantParameterTensorNames ?? []) if (kv.key) m.set(kv.key, kv.value ?? '');
     annotation.set(a.tensorName, m);
   }
+  yield { label: 'Indexing the graph', done: 0, total: 0 };
   const { order, cyclic } = topoOrder(nodes, producer);
+  yield { label: 'Indexing the graph', done: 0, total: 0 };
   const idx: GraphIndex = {
     graph,
     nodes,
     producer,
     consumers,
-    initializer: byName(graph.initializer),
-    input: byName(graph.input),
-    output: byName(graph.output),
-    valueInfo: byName(graph.valueInfo),
+    initializer: yield* byName(graph.initializer),
+    input: yield* byName(graph.input),
+    output: yield* byName(graph.output),
+    valueInfo: yield* byName(graph.valueInfo),
     annotation,
     order,
     cyclic,

@@ -7,6 +7,7 @@ import { ModelError } from '../errors.js';
 import type { Model } from '../ir/types.js';
 import $protobuf from 'protobufjs/minimal.js';
 import { onnx } from './onnxProto.js';
+import type { Task } from '../task.js';
 
 // Unknown fields (from a newer ONNX than this schema) are kept in `$unknowns`. protobufjs makes that
 // property non-enumerable, which would drop it on structured clone (postMessage) and on object spread
@@ -170,4 +171,74 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model 
 /** Encode a model. Fields are written in field-number order, as the reference implementation does. */
 export function encodeModel(model: Model): Uint8Array {
   return onnx.ModelProto.encode(model as onnx.ModelProto).finish();
+}
+
+/** Fields of the graph decoded between two yields of decodeModelTask. */
+const GRAPH_FIELDS_PER_STEP = 64;
+
+/**
+ * decodeModel as a task (src/core/task.ts) that yields between runs of graph fields, so a page can
+ * decode a 20,000-node model in slices without freezing. The result is the same object tree as
+ * decodeModel's (protobufjs decodes a run of fields into an existing message, so consecutive runs add
+ * up to the one-shot decode, unknown fields included, in file order). Anything unusual in the wire
+ * format (groups, damage) is left to decodeModel itself, which gives the precise message.
+ */
+export function* decodeModelTask(bytes: Uint8Array, opts: DecodeOptions = {}): Task<Model> {
+  if (bytes.byteLength === 0 || bytes.byteLength > MAX_PROTOBUF_BYTES || sniffForeignFormat(bytes)) return decodeModel(bytes, opts);
+  const total = bytes.byteLength;
+  const reader = $protobuf.Reader.create(bytes);
+  const model = new onnx.ModelProto();
+  const decodeRun = (type: { decode(r: $protobuf.Reader, len: number, end: undefined, depth: number, target: object): unknown }, from: number, to: number, depth: number, target: object) => {
+    if (to <= from) return;
+    reader.pos = from;
+    type.decode(reader, to - from, undefined, depth, target);
+  };
+  type Decoder = Parameters<typeof decodeRun>[0];
+  const readTag = () => {
+    const tag = reader.uint32();
+    const wt = tag & 7;
+    if (tag >>> 3 === 0 || wt === 3 || wt === 4 || wt > 5) throw new Error('unusual field');
+    return tag;
+  };
+  try {
+    let runStart = 0;
+    while (reader.pos < total) {
+      const fieldStart = reader.pos;
+      const tag = readTag();
+      if (tag !== ((7 << 3) | 2)) {
+        reader.skipType(tag & 7);
+        continue;
+      }
+      // the graph: everything before it at once, then its own fields a run at a time
+      const len = reader.uint32();
+      const gStart = reader.pos;
+      const gEnd = gStart + len;
+      if (gEnd > total) throw new Error('graph past the end');
+      decodeRun(onnx.ModelProto as unknown as Decoder, runStart, fieldStart, 0, model);
+      const graph = model.graph ?? new onnx.GraphProto();
+      reader.pos = gStart;
+      let from = gStart;
+      let n = 0;
+      while (reader.pos < gEnd) {
+        reader.skipType(readTag() & 7);
+        if (reader.pos > gEnd) throw new Error('field past the graph');
+        if (++n === GRAPH_FIELDS_PER_STEP) {
+          const to = reader.pos;
+          decodeRun(onnx.GraphProto as unknown as Decoder, from, to, 1, graph);
+          from = to;
+          n = 0;
+          yield { label: 'Decoding', done: to, total };
+        }
+      }
+      decodeRun(onnx.GraphProto as unknown as Decoder, from, gEnd, 1, graph);
+      model.graph = graph;
+      reader.pos = gEnd;
+      runStart = gEnd;
+    }
+    decodeRun(onnx.ModelProto as unknown as Decoder, runStart, total, 0, model);
+  } catch {
+    return decodeModel(bytes, opts);
+  }
+  if (!looksLikeOnnx(model)) return decodeModel(bytes, opts);
+  return model;
 }
