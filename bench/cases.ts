@@ -16,6 +16,8 @@ export interface Target {
   totalMs: number;
   decodeMs?: number;
   netronMs: number;
+  /** browser suite: the page's longest task while opening must stay under this (ms) */
+  longestTaskMs?: number;
 }
 
 export interface BenchCase {
@@ -46,12 +48,16 @@ const COST_SHARED: Record<string, CostTarget> = {
   'finnplus_metafi_step_qonnx_to_finn.onnx': { label: '300-layer model', ms: 50 },
 };
 
-const TFC: Target = { label: 'TFC (31 nodes)', totalMs: 200, netronMs: 210 };
+/**
+ * Issue 14: open -> drawn at most 0.6x Netron 9.2 on every model, Netron measured on the development machine
+ * (headless Chromium, the same file-input protocol, median of 5): 147 ms, 398 ms, 621 ms, 20.0 s.
+ */
+const TFC: Target = { label: 'TFC (31 nodes)', totalMs: 88, netronMs: 147 };
 const TARGETS: Record<string, Target> = {
   'zoo_TFC_1W1A.onnx': TFC,
   'zoo_TFC_1W2A.onnx': TFC,
   'zoo_TFC_2W2A.onnx': TFC,
-  'finnplus_metafi_step_qonnx_to_finn.onnx': { label: '305-node model', totalMs: 400, netronMs: 570 },
+  'finnplus_metafi_step_qonnx_to_finn.onnx': { label: '305-node model', totalMs: 239, netronMs: 398 },
 };
 const ELK_SHARED = new Set(['finnplus_metafi_step_qonnx_to_finn.onnx']);
 /** The models the issue quotes browser figures for (one TFC stands for the three). */
@@ -69,7 +75,7 @@ export function benchCases(): BenchCase[] {
     id: 'synth_cnn_100MB',
     source: 'synthetic',
     resolve: () => ensureCnn({ targetWeightBytes: 100e6 }),
-    target: { label: '100 MB / 300-node CNN', totalMs: 700, decodeMs: 300, netronMs: 1000 },
+    target: { label: '100 MB / 300-node CNN', totalMs: 373, decodeMs: 300, netronMs: 621 },
     elk: true,
     browser: true,
   });
@@ -77,7 +83,7 @@ export function benchCases(): BenchCase[] {
     id: 'synth_huge_20k',
     source: 'synthetic',
     resolve: () => ensureHugeGraph({ nodes: 20000 }),
-    target: { label: '20,000-node graph (usable overview)', totalMs: 3000, netronMs: 31000 },
+    target: { label: '20,000-node graph (usable overview)', totalMs: 12000, netronMs: 20000, longestTaskMs: 100 },
     elk: true,
     browser: true,
     smoothness: true,

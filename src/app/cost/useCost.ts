@@ -5,6 +5,7 @@ import { makeDelta } from '../../core/ir/modelDelta.js';
 import { costKey, currentModel, currentVersionId, useApp, type Doc } from '../store.js';
 import { cancelTask, isCancelled, newTaskId, progressProxy } from '../tasks.js';
 import { modelWorker, unwrap } from '../workerClient.js';
+import { afterPaint } from '../open.js';
 
 const deltas = new WeakMap<object, ModelRef>();
 
@@ -62,8 +63,9 @@ export function useCostSync(): void {
     const onProgress = progressProxy((progress) => {
       if (live && useApp.getState().costTask?.id === id) useApp.getState().setCostTask({ id, progress });
     });
-    modelWorker()
-      .cost(modelRef(st.doc), { discountSparsity: discount }, id, onProgress)
+    const ref = modelRef(st.doc);
+    const run = () => modelWorker()
+      .cost(ref, { discountSparsity: discount }, id, onProgress)
       .then((r) => {
         if (!live || costKey(currentVersionId(useApp.getState()), useApp.getState().discountSparsity) !== key) return;
         const c = { key, report: unwrap(r), ms: performance.now() - t0 };
@@ -79,6 +81,9 @@ export function useCostSync(): void {
       .finally(() => {
         if (useApp.getState().costTask?.id === id) useApp.getState().setCostTask(null);
       });
+    // The file as opened: its graph is drawn first, the worker is not competing with the page for it.
+    if (versionId === st.doc.history.versions[0].id) afterPaint(() => live && void run());
+    else void run();
     return () => {
       live = false;
       // a newer version or other options: the old computation is of no use any more
