@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HISTORY_MARGIN, liveSessions, lockName, planStorage, restoreCandidates, restoredMessage, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
+import { HISTORY_MARGIN, planStorage, restoreCandidates, restoredMessage, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
 
 const meta = (id: string, updatedAt: number): SessionMeta => ({ id, fileName: `${id}.onnx`, createdAt: 0, updatedAt, order: [], cursor: 0, labels: [], fileBytes: 1, dataNotKept: [] });
 
@@ -9,9 +9,6 @@ describe('which session a tab takes over', () => {
     expect(restoreCandidates(all, new Set()).map((s) => s.id)).toEqual(['b', 'c', 'a']);
     expect(restoreCandidates(all, new Set(['b']))[0].id).toBe('c');
     expect(restoreCandidates(all, new Set(['a', 'b', 'c']))).toEqual([]);
-  });
-  it('live sessions come from the held Web Locks of this app only', () => {
-    expect([...liveSessions([lockName('x'), 'other-lock', undefined, lockName('y')])]).toEqual(['x', 'y']);
   });
   it('keeps a few recent sessions of closed tabs and every live one', () => {
     const many = Array.from({ length: 9 }, (_, i) => meta(`s${i}`, i));

@@ -3,8 +3,8 @@
  * which old ones are dropped, and what of an opened model fits in the storage the browser grants.
  *
  * Each tab owns one session (its id is kept in the tab's sessionStorage, so a reload finds it). A tab
- * that is alive holds a Web Lock named after its session; a session whose lock nobody holds belongs
- * to a tab that was closed (or crashed) and may be taken over by the next visit.
+ * that is alive answers for its session (sessionSync.ts); a session nobody answers for belongs to a
+ * tab that was closed (or crashed) and may be taken over by the next visit.
  */
 
 /** What the session list keeps about each saved session. */
@@ -41,14 +41,6 @@ export function sessionsToPrune(sessions: SessionMeta[], live: ReadonlySet<strin
 }
 
 export const lockName = (sessionId: string) => `qonnx-studio-session:${sessionId}`;
-
-/** Session ids whose tab is alive, from the names of the held Web Locks. */
-export function liveSessions(heldLockNames: Iterable<string | undefined>): Set<string> {
-  const prefix = lockName('');
-  const out = new Set<string>();
-  for (const n of heldLockNames) if (n?.startsWith(prefix)) out.add(n.slice(prefix.length));
-  return out;
-}
 
 export interface StoragePlan {
   /** keep the session at all (the model file fits) */

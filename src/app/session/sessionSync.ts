@@ -4,9 +4,11 @@
  * (edit, undo, redo, jump) the new steps are written a moment later, off the input handler, as small
  * records (see versionRecord.ts). Storage failures never reach editing: they end in one notice.
  *
- * Tabs: each tab owns a session id kept in its sessionStorage (a reload finds its own session) and
- * holds a Web Lock named after it while it lives. A fresh visit takes over the most recent session no
- * live tab holds; a duplicated tab (same sessionStorage, lock held by the original) copies it.
+ * Tabs: each tab owns a session id kept in its sessionStorage (a reload finds its own session). Live
+ * tabs answer a roll call on a BroadcastChannel with their session id; a fresh visit takes over the
+ * most recent session no live tab answers for, a duplicated tab (same sessionStorage, and the
+ * original answers for that id) copies it. Each tab also holds a Web Lock named after its session,
+ * which settles two fresh tabs starting at once.
  */
 import { jumpTo, pushVersion } from '../../core/ir/history.js';
 import { validateModel } from '../../core/ir/validate.js';
@@ -14,7 +16,7 @@ import { summarizeModel } from '../../core/ir/summary.js';
 import { openFiles, openedListeners, type Opened } from '../open.js';
 import { useApp, type Notice } from '../store.js';
 import { DB_NAME, SessionDb, type StoredFile, type StoredPart, type StoredStep } from './sessionDb.js';
-import { liveSessions, lockName, planStorage, restoreCandidates, restoredMessage, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
+import { lockName, planStorage, restoreCandidates, restoredMessage, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
 import { runCooperative } from '../../core/task.js';
 import { decodeChunks, decodeVersion, encodeVersionTask, StoredParts, type VersionRecord } from './versionRecord.js';
 
@@ -75,7 +77,37 @@ function saveSid(id: string): void {
 type Locks = { request(name: string, opts: { ifAvailable?: boolean; signal?: AbortSignal }, cb: (lock: unknown) => unknown): Promise<unknown>; query(): Promise<{ held?: { name?: string }[] }> };
 const locks = (): Locks | undefined => (typeof navigator !== 'undefined' ? (navigator as unknown as { locks?: Locks }).locks : undefined);
 
-/** Hold the lock of a session for the life of the page; false when another live tab holds it. */
+const CHANNEL = 'qonnx-studio-sessions';
+let channel: BroadcastChannel | null = null;
+
+/** Answer other tabs' roll calls with this tab's session id. */
+function joinRollCall(): void {
+  if (typeof BroadcastChannel === 'undefined') return;
+  channel = new BroadcastChannel(CHANNEL);
+  channel.onmessage = (e: MessageEvent) => {
+    if ((e.data as { type?: string })?.type === 'who' && sid) channel?.postMessage({ type: 'here', sid });
+  };
+}
+
+/** The session ids of the live tabs of this app (those that answer within `ms`). */
+function rollCall(ms = 250): Promise<Set<string>> {
+  const live = new Set<string>();
+  if (typeof BroadcastChannel === 'undefined') return Promise.resolve(live);
+  const ch = new BroadcastChannel(CHANNEL);
+  ch.onmessage = (e: MessageEvent) => {
+    const d = e.data as { type?: string; sid?: string };
+    if (d?.type === 'here' && d.sid) live.add(d.sid);
+  };
+  ch.postMessage({ type: 'who' });
+  return new Promise((resolve) =>
+    setTimeout(() => {
+      ch.close();
+      resolve(live);
+    }, ms),
+  );
+}
+
+/** Hold the lock of a session for the life of the page; false when another tab holds it. */
 function hold(id: string, waitMs = 0): Promise<boolean> {
   const l = locks();
   if (!l) return Promise.resolve(true);
@@ -338,28 +370,31 @@ export async function startSessions(opts: { restore: boolean }): Promise<void> {
   }
   const own = storedSid();
   let from: { id: string; adopt: boolean } | null = null;
-  if (own && (await hold(own, 3000))) {
+  const live = await rollCall();
+  if (own && !live.has(own)) {
     sid = own; // a reload of this tab: its own session
     from = { id: own, adopt: true };
+    void hold(own, 10_000);
   } else {
     saveSid(newId());
-    await hold(sid);
+    void hold(sid);
     if (own) from = { id: own, adopt: false }; // a duplicated tab: a copy of the original's session
   }
+  joinRollCall();
   if (!db) return;
   try {
     const all = await db.list();
-    const live = liveSessions(((await locks()?.query())?.held ?? []).map((l) => l.name));
     live.add(sid);
-    if (!from && !own) {
+    // a fresh visit takes over a closed tab's session only to restore it (?url= leaves them all be)
+    if (!from && !own && opts.restore) {
       for (const c of restoreCandidates(all, live)) {
-        if (!c.order && !c.fileName) continue;
-        if (await hold(c.id)) {
-          saveSid(c.id);
-          from = { id: c.id, adopt: true };
-          live.add(c.id);
-          break;
-        }
+        // the lock is taken: another fresh tab may have just taken this session (it answers now),
+        // or a closed tab's lock is still held (Firefox; nobody answers)
+        if (!(await hold(c.id)) && (await rollCall()).has(c.id)) continue;
+        saveSid(c.id);
+        from = { id: c.id, adopt: true };
+        live.add(c.id);
+        break;
       }
     }
     for (const id of sessionsToPrune(all, live)) if (id !== from?.id) await db.remove(id);
