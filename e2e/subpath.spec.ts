@@ -151,6 +151,9 @@ test('without the service worker: plain static hosting, single-threaded, from th
   // The bundled samples list is read from the sub-path too.
   const samples = JSON.parse(readFileSync(DIST + 'samples/samples.json', 'utf8')) as unknown[];
   await page.goto(server.url);
+  // the same tab gets its session back (saved under the sub-path's origin); Start fresh shows the samples
+  await expect(page.getByTestId('notice')).toContainText(`Restored your last session: ${TFC}`);
+  await page.getByTestId('notice-action').click();
   await expect(page.locator('[data-testid^="sample-"]')).toHaveCount(samples.length);
   expectAllUnderPrefix();
 });
