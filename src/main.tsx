@@ -4,7 +4,8 @@ import '@xyflow/react/dist/base.css';
 import './app/styles.css';
 import { App } from './app/App.js';
 import { useApp } from './app/store.js';
-import { openFiles } from './app/open.js';
+import { openFiles, warmUpPage } from './app/open.js';
+import { warmUpGraphView } from './app/graph/warmUpView.js';
 import { useExplore } from './app/explore/exploreStore.js';
 import { modelWorker } from './app/workerClient.js';
 import './app/serviceWorker.js'; // offline use and cross-origin isolation (production builds only)
@@ -27,7 +28,12 @@ void startSessions({ restore: !new URLSearchParams(window.location.search).has('
 // `__qonnxStudio.ready` (tests, benchmarks) resolves once the worker is warm.
 (window as unknown as { __qonnxStudio: { ready?: Promise<void> } }).__qonnxStudio.ready = new Promise<void>((resolve) =>
   setTimeout(() => {
-    void modelWorker().ready().then(resolve, resolve);
+    void modelWorker()
+      .ready()
+      .then((w) => (w ? warmUpPage(w) : undefined))
+      .then(() => warmUpGraphView())
+      .catch(() => undefined)
+      .then(resolve);
     (1234.5).toLocaleString('en-US');
   }, 0),
 );

@@ -1,6 +1,6 @@
 /** Opening models: files (drop or picker, with external data), URLs and bundled samples. */
 import { current, newHistory } from '../core/ir/history.js';
-import type { DecodedModel } from '../workers/model.worker.js';
+import type { DecodedModel, WarmUp } from '../workers/model.worker.js';
 import { primeAnalysisTask } from '../core/analysis/modelAnalysis.js';
 import { indexGraphTask } from '../core/ir/graphIndex.js';
 import { unpackViewTask } from '../core/view/viewTransport.js';
@@ -151,6 +151,19 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
   afterPaint(() => {
     for (const l of openedListeners) l({ fileName, bytes, files });
   });
+}
+
+/**
+ * At page load, once the worker has warmed up: the page's side of an open (decode its copy, index the
+ * graph, receive the view and the analysis, build the layout) on the worker's warm-up model, so the
+ * first real open runs compiled code. Nothing is installed in the store.
+ */
+export async function warmUpPage(w: WarmUp): Promise<void> {
+  const model = await runCooperative(decodeModelTask(w.bytes), { sliceMs: BACKGROUND_SLICE_MS });
+  if (model.graph) await runCooperative(indexGraphTask(model.graph), { sliceMs: BACKGROUND_SLICE_MS });
+  const view = await runCooperative(unpackViewTask(w.result.view), { sliceMs: SLICE_MS });
+  await runCooperative(primeAnalysisTask(model, w.result.analysis), { sliceMs: SLICE_MS });
+  layoutState('warm-up', view, w.result.layout);
 }
 
 /** Pick the model among dropped files; the others are external data candidates. */

@@ -142,6 +142,12 @@ function modelFor(ref: ModelRef): Model {
  */
 export type ModelRef = { docId: number } | { docId: number; delta: ModelDelta } | { model: Model };
 
+/** The warm-up model as the page receives an opened one: its bytes and the worker's result. */
+export interface WarmUp {
+  bytes: Uint8Array;
+  result: DecodedModel;
+}
+
 /** Receives a copy of the opened file's bytes (transferred), before the worker decodes it. */
 export type BytesCallback = (bytes: Uint8Array) => void;
 
@@ -220,9 +226,12 @@ export function rawUrl(url: string): string {
 }
 
 const api = {
-  /** Resolves once the worker has warmed up the open path (see warmUp). */
-  ready(): Promise<void> {
-    return warm;
+  /** Resolves once the worker has warmed up the open path (see warmUp.ts); the first call gets the warm-up model for the page. */
+  async ready(): Promise<WarmUp | null> {
+    await warm;
+    const w = warmUp;
+    warmUp = null;
+    return w ? Comlink.transfer(w, [w.bytes.buffer as ArrayBuffer, w.result.layout.xy.buffer as ArrayBuffer, w.result.layout.routeXY.buffer as ArrayBuffer, w.result.layout.routeStart.buffer as ArrayBuffer]) : null;
   },
 
   async decodeFile(file: File, onProgress?: Progress, taskId?: number, onBytes?: BytesCallback): Promise<Result<DecodedModel>> {
@@ -410,9 +419,14 @@ export type ModelWorkerApi = typeof api;
 Comlink.expose(api);
 
 // Warm the open path while the start screen shows: the first file then runs compiled code.
+// The page gets the warm-up model's bytes and result once, to warm its own side of the open path.
+let warmUp: WarmUp | null = null;
 const warm = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
   try {
-    await decodeBytes(warmUpModelBytes(), 'warm-up.onnx', 0, 0);
+    const bytes = warmUpModelBytes();
+    let sent: Uint8Array | undefined;
+    const r = await decodeBytes(bytes, 'warm-up.onnx', 0, 0, undefined, undefined, (b) => (sent = b));
+    if (sent) warmUp = { bytes: sent, result: r.result };
   } catch {
     // only a warm-up
   }

@@ -8,5 +8,5 @@ import { encodeModel } from '../core/onnx/codec.js';
 import { makeHugeGraph } from '../core/testing/synth.js';
 
 export function warmUpModelBytes(): Uint8Array {
-  return encodeModel(makeHugeGraph({ nodes: 60, seed: 7 }));
+  return encodeModel(makeHugeGraph({ nodes: 300, seed: 7 }));
 }
