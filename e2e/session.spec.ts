@@ -16,6 +16,24 @@ async function saved(page: Page) {
   await page.evaluate(() => (window as unknown as { __qonnxStudio: { whenSaved(): Promise<void> } }).__qonnxStudio.whenSaved());
 }
 
+/** The tab's saved session as stored: its id, when its files were written, its steps. */
+async function storedSession(page: Page): Promise<{ id: string; createdAt: number; order: number[] } | null> {
+  return page.evaluate(async () => {
+    const id = sessionStorage.getItem('qonnx-studio:session');
+    const db: IDBDatabase = await new Promise((ok, no) => {
+      const r = indexedDB.open('qonnx-studio-sessions');
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => no(r.error);
+    });
+    const meta = await new Promise<{ id: string; createdAt: number; order: number[] } | undefined>((ok) => {
+      const r = db.transaction('sessions').objectStore('sessions').get(id ?? '');
+      r.onsuccess = () => ok(r.result);
+    });
+    db.close();
+    return meta ? { id: meta.id, createdAt: meta.createdAt, order: meta.order } : null;
+  });
+}
+
 async function historyLabels(page: Page): Promise<string[]> {
   return page.getByTestId('history').locator('li').allTextContents();
 }
@@ -59,10 +77,15 @@ test('reload: the model comes back with its edits and history; undo goes back to
   expect(labels).toEqual([`Open ${TFC}`, 'Weight quantizers of MatMul → 4 bits', 'QONNX cleanup']);
   const edited = await exportModel(page);
   await saved(page);
+  const before = await storedSession(page);
+  expect(before?.order.length).toBe(2);
 
   await page.reload();
   await expect(page.getByTestId('notice')).toContainText(`Restored your last session: ${TFC}, 2 edits`);
   await expect(page.getByTestId('notice-action')).toHaveText('Start fresh');
+  // the tab took its own session back as it was (not written again as a new one)
+  await saved(page);
+  expect(await storedSession(page)).toEqual(before);
   await expect(page.getByTestId('file-name')).toHaveText(TFC);
   await expect(page.getByTestId('node-count')).toHaveText('22');
   expect(await historyLabels(page)).toEqual(labels);

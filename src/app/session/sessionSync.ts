@@ -157,6 +157,8 @@ function opened(o: Opened): void {
 function begin(o: Opened): void {
   const doc = useApp.getState().doc;
   if (!doc || restoring?.adopt) return;
+  // the open calls its listeners after the first paint: by then a restore has taken this model over
+  if (active && active.docId === doc.docId) return;
   if (!db) {
     active = null;
     if (!dbErrorShown && dbError) {
