@@ -80,6 +80,17 @@ interface Args {
   realtime: boolean;
 }
 
+/** The suites one `--X-only` flag runs: every other suite is off. */
+const NO_SUITE: Partial<Args> = { node: false, open: false, edit: false, exec: false, large: false, sweep: false, cli: false };
+const ONLY: Record<string, Partial<Args>> = {
+  '--browser-only': { browser: true, node: false, sweep: false, cli: false },
+  '--edit-only': { ...NO_SUITE, browser: true, edit: true },
+  '--exec-only': { ...NO_SUITE, exec: true, execOnly: true },
+  '--sweep-only': { ...NO_SUITE, cost: false, sweep: true },
+  '--cli-only': { ...NO_SUITE, browser: false, cost: false, cli: true },
+  '--large-only': { ...NO_SUITE, browser: true, large: true },
+};
+
 function parseArgs(argv: string[]): Args {
   const a: Args = { runs: 5, only: [], elk: true, elkTimeoutMs: 60_000, node: true, profile: false, cost: true, edit: true, open: true, exec: true, execOnly: false, large: true, keep: false, sweep: true, cli: true, realtime: false };
   for (let i = 0; i < argv.length; i++) {
@@ -98,63 +109,16 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--gen-external') a.genExternal = Number(val());
     else if (k === '--browser') a.browser = true;
     else if (k === '--no-browser') a.browser = false;
-    else if (k === '--browser-only') {
-      a.browser = true;
-      a.node = false;
-      a.sweep = false;
-    } else if (k === '--profile') a.profile = true;
+    else if (k === '--profile') a.profile = true;
     else if (k === '--no-cost') a.cost = false;
     else if (k === '--no-edit') a.edit = false;
-    else if (k === '--edit-only') {
-      a.browser = true;
-      a.node = false;
-      a.open = false;
-      a.edit = true;
-      a.exec = false;
-      a.sweep = false;
-    } else if (k === '--no-exec') a.exec = false;
-    else if (k === '--exec-only') {
-      a.node = false;
-      a.open = false;
-      a.edit = false;
-      a.exec = true;
-      a.execOnly = true;
-      a.sweep = false;
-    }
+    else if (k === '--no-exec') a.exec = false;
     else if (k === '--no-large') a.large = false;
     else if (k === '--no-sweep') a.sweep = false;
-    else if (k === '--sweep-only') {
-      a.node = false;
-      a.open = false;
-      a.edit = false;
-      a.exec = false;
-      a.large = false;
-      a.cost = false;
-      a.sweep = true;
-    }
     else if (k === '--no-cli') a.cli = false;
     else if (k === '--realtime') a.realtime = true;
-    else if (k === '--cli-only') {
-      a.browser = false;
-      a.node = false;
-      a.open = false;
-      a.edit = false;
-      a.exec = false;
-      a.large = false;
-      a.cost = false;
-      a.sweep = false;
-      a.cli = true;
-    }
     else if (k === '--keep') a.keep = true;
-    else if (k === '--large-only') {
-      a.browser = true;
-      a.node = false;
-      a.open = false;
-      a.edit = false;
-      a.exec = false;
-      a.large = true;
-      a.sweep = false;
-    }
+    else if (k in ONLY) Object.assign(a, ONLY[k]);
     else throw new Error(`Unknown option ${k}`);
   }
   return a;
