@@ -1,4 +1,6 @@
+import { useEffect, useState } from 'react';
 import { useApp } from './store.js';
+import { afterPaint } from './open.js';
 import { ModelPanel } from './sidebar/ModelPanel.js';
 import { NodePanel } from './sidebar/NodePanel.js';
 import { TensorPanel } from './sidebar/TensorPanel.js';
@@ -6,6 +8,9 @@ import { TensorPanel } from './sidebar/TensorPanel.js';
 export function Sidebar() {
   const selection = useApp((s) => s.selection);
   const tab = useApp((s) => s.sidebarTab);
+  // The first model's panels fill in once its graph is on screen: the graph is what the user waits for.
+  const [ready, setReady] = useState(false);
+  useEffect(() => afterPaint(() => setReady(true)), []);
   return (
     <aside className="sidebar" data-testid="sidebar">
       <div className="tabs">
@@ -15,7 +20,7 @@ export function Sidebar() {
         </button>
       </div>
       <div className="sidebar-body">
-        {tab === 'model' || !selection ? <ModelPanel /> : selection.kind === 'node' ? <NodePanel index={selection.index} /> : <TensorPanel name={selection.name} />}
+        {!ready ? null : tab === 'model' || !selection ? <ModelPanel /> : selection.kind === 'node' ? <NodePanel index={selection.index} /> : <TensorPanel name={selection.name} />}
       </div>
     </aside>
   );

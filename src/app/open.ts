@@ -1,5 +1,5 @@
 /** Opening models: files (drop or picker, with external data), URLs and bundled samples. */
-import { current, newHistory } from '../core/ir/history.js';
+import { current, newHistory, type History } from '../core/ir/history.js';
 import type { DecodedModel, WarmUp } from '../workers/model.worker.js';
 import { primeAnalysisTask } from '../core/analysis/modelAnalysis.js';
 import { indexGraphTask } from '../core/ir/graphIndex.js';
@@ -94,6 +94,8 @@ const SLICE_MS = 16;
 const BACKGROUND_SLICE_MS = 8;
 /** A turn of the event loop (input, rendering) between two stages of work. */
 const nextTask = () => new Promise<void>((r) => setTimeout(r, 0));
+/** A turn, unless this stage took under a few milliseconds (a small model's stages all do). */
+const breathe = (since: number) => (performance.now() - since > SLICE_MS / 4 ? nextTask() : undefined);
 
 /** Run `f` once the page has painted twice from now (within 200 ms even where frames do not run, e.g. a hidden tab). */
 export function afterPaint(f: () => void): void {
@@ -107,7 +109,7 @@ export function afterPaint(f: () => void): void {
   setTimeout(go, 200);
 }
 
-async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: string, files: Map<string, File>, t0: number, source?: string) {
+async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: string, files: Map<string, File>, t0: number, source?: string, restored?: OpenOptions['history']) {
   const tReceive = performance.now();
   // what the worker sent, a slice at a time (JSON slices: see core/io/jsonSlices.ts)
   const view = await runCooperative(unpackViewTask(d.view), { sliceMs: SLICE_MS });
@@ -116,13 +118,14 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
   const [{ model, ms: pageDecode }, bytes] = await Promise.all([copy.model, copy.bytes]);
   if (seq !== openSeq) return; // cancelled or superseded meanwhile
   const pageWait = performance.now() - tWait;
-  await nextTask();
+  await breathe(tReceive);
   const tPrime = performance.now();
   await runCooperative(primeAnalysisTask(model, d.analysis), { sliceMs: SLICE_MS });
   if (seq !== openSeq) return;
   const prime = performance.now() - tPrime;
-  await nextTask();
-  const history = newHistory(model, `Open ${fileName}`);
+  await breathe(tPrime);
+  const opened = newHistory(model, `Open ${fileName}`);
+  const history = restored ? restored(opened) : opened;
   const locs = externalLocations(current(history).value);
   const missingExternal = [...locs].filter((l) => !files.has(l) && !files.has(l.split('/').pop() ?? l));
   const problems = d.problems.slice();
@@ -144,8 +147,8 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
     timings: { ...d.timings, receive: receive + prime, pageDecode, pageWait },
     source,
   });
-  // The worker already laid out the first view: install it for this version directly.
-  useApp.getState().setLayout(layoutState(layoutKey(current(history).id, false, d.summary.node_count > GROUP_BY_DEFAULT), view, d.layout));
+  // The worker already laid out the first view: install it for the file as opened directly.
+  useApp.getState().setLayout(layoutState(layoutKey(current(opened).id, false, d.summary.node_count > GROUP_BY_DEFAULT), view, d.layout));
   useApp.getState().setLoading(null);
   // after the first picture: what listeners do (the saved session copies the file) never delays it
   afterPaint(() => {
@@ -175,7 +178,14 @@ export function splitFiles(files: File[]): { model?: File; data: Map<string, Fil
   return { model, data };
 }
 
-export async function openFiles(files: File[]): Promise<void> {
+export interface OpenOptions {
+  /** the address the files came from (a saved session of a model opened by URL) */
+  source?: string;
+  /** the history to install, from the file's as opened (a saved session's edits): the model never shows without them */
+  history?: (opened: History<Model>) => History<Model>;
+}
+
+export async function openFiles(files: File[], opts: OpenOptions = {}): Promise<void> {
   const app = useApp.getState();
   const { model, data } = splitFiles(files);
   if (!model) {
@@ -190,7 +200,7 @@ export async function openFiles(files: File[]): Promise<void> {
     const seq = openSeq;
     const copy = pageCopy(model.name);
     const d = await openTaskRun(async (id) => unwrap(await modelWorker().decodeFile(model, prog, id, copy.onBytes)));
-    if (d) await install(d, copy, seq, model.name, data, t0);
+    if (d) await install(d, copy, seq, model.name, data, t0, opts.source, opts.history);
   } catch (e) {
     app.fail(e);
   }
