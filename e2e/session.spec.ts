@@ -6,7 +6,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { makeExternalDataModel } from '../src/core/testing/synth';
 import { decodeModel } from '../src/core/onnx/codec';
-import { downloadBytes, expectModelOpen, exportVia, modelBytes, openTfc, pickFiles, TFC, TFC_NODES } from './helpers';
+import { downloadBytes, expectModelOpen, exportVia, modelBytes, openTfc, pickFiles, selectBySearch, TFC, TFC_NODES } from './helpers';
 
 const ESPCN = 'qonnx_espcn_subpixel_quant.onnx';
 const quantRow = (page: Page, name: string) => page.locator(`[data-testid="quant-row"][data-name="${name}"]`);
@@ -35,6 +35,8 @@ async function storedSession(page: Page): Promise<{ id: string; createdAt: numbe
 }
 
 async function historyLabels(page: Page): Promise<string[]> {
+  // the sidebar fills in a frame after the graph is drawn
+  await expect(page.getByTestId('history').locator('li').first()).toBeVisible();
   return page.getByTestId('history').locator('li').allTextContents();
 }
 
@@ -283,4 +285,69 @@ test('too little storage: the external data file is left out with a note, the mo
   await expectModelOpen(page, TFC, TFC_NODES);
   await expect(page.getByTestId('notice')).toContainText(`This session will not be kept: ${TFC}`);
   await editTfc(page);
+});
+
+test('a sample opened from the start screen (?url=) comes back with its edits on reload; a new tab with the same ?url= opens the file as is', async ({ page, context }) => {
+  await page.goto('/');
+  await page.getByTestId(`sample-${TFC}`).click();
+  await expectModelOpen(page, TFC, TFC_NODES);
+  await expect(page).toHaveURL(/\?url=samples\/zoo_TFC_2W2A\.onnx$/);
+  await editTfc(page);
+  const labels = await historyLabels(page);
+  const edited = await exportModel(page);
+  // a node whose index the edits changed: a #node= applied to the file as opened would select another one
+  const name = await page.evaluate(() => {
+    const h = (window as unknown as { __qonnxStudio: { useApp: { getState(): { doc: { history: { versions: { value: { graph: { node: { name: string }[] } } }[]; cursor: number } } } } } }).__qonnxStudio.useApp.getState().doc.history;
+    const opened = h.versions[0].value.graph.node.map((n) => n.name);
+    const now = h.versions[h.cursor].value.graph.node.map((n) => n.name);
+    return now.find((n, i) => n && opened.indexOf(n) !== i)!;
+  });
+  expect(name).toBeTruthy();
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await selectBySearch(page, name);
+  await expect(page.getByTestId('node-name')).toHaveText(name);
+  await expect(page).toHaveURL(new RegExp(`\\?url=samples/zoo_TFC_2W2A\\.onnx#node=${encodeURIComponent(name)}$`));
+  await saved(page);
+  const before = await storedSession(page);
+
+  await page.reload();
+  await expect(page.getByTestId('notice')).toContainText(`Restored your last session: ${TFC}, 2 edits`);
+  // the hash is applied to the restored model; the address still names the sample
+  await expect(page.getByTestId('node-name')).toHaveText(name);
+  await expect(page).toHaveURL(new RegExp(`\\?url=samples/zoo_TFC_2W2A\\.onnx#node=${encodeURIComponent(name)}$`));
+  await page.screenshot({ path: test.info().outputPath('url-restored.png') });
+  await page.getByRole('button', { name: 'Model', exact: true }).click();
+  expect(await historyLabels(page)).toEqual(labels);
+  expect((await exportModel(page)).equals(edited)).toBe(true);
+  await saved(page);
+  expect(await storedSession(page)).toEqual(before);
+
+  // a second reload too (the restored session keeps the address it came from)
+  await page.reload();
+  await expect(page.getByTestId('notice')).toContainText(`Restored your last session: ${TFC}, 2 edits`);
+  await expect(page.getByTestId('node-name')).toHaveText(name);
+  await page.getByRole('button', { name: 'Model', exact: true }).click();
+  expect(await historyLabels(page)).toEqual(labels);
+
+  // a new tab following the same link (its own sessionStorage): the sample as it is, no edits
+  const other = await context.newPage();
+  await other.goto(`/?url=samples/${TFC}`);
+  await expectModelOpen(other, TFC, TFC_NODES);
+  expect(await historyLabels(other)).toEqual([`Open ${TFC}`]);
+  await expect(other.getByTestId('notice')).toHaveCount(0);
+  expect((await exportModel(other)).equals(modelBytes(TFC))).toBe(true);
+  // and the first tab's session is still its own
+  await page.reload();
+  await expect(page.getByTestId('notice')).toContainText(`Restored your last session: ${TFC}, 2 edits`);
+});
+
+test('a reload with ?url= of another model than the tab\'s session opens that model', async ({ page }) => {
+  await openTfc(page);
+  await editTfc(page);
+  await saved(page);
+  // the tab's session is of a local file: an address naming a sample is a link to follow
+  await page.goto(`/?url=samples/${ESPCN}`);
+  await expect(page.getByTestId('file-name')).toHaveText(ESPCN);
+  expect(await historyLabels(page)).toEqual([`Open ${ESPCN}`]);
+  await expect(page.getByTestId('notice')).toHaveCount(0);
 });

@@ -20,8 +20,9 @@ createRoot(document.getElementById('root')!).render(
 // Test and benchmark hook: the stores (the app's, the explorer's), and the same open path a drop uses.
 (window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp, useExplore, openFiles, whenSaved };
 
-// The session is kept in IndexedDB as the user works; the last one comes back unless the address asks for a model.
-void startSessions({ restore: !new URLSearchParams(window.location.search).has('url') });
+// The session is kept in IndexedDB as the user works; the last one comes back unless the address asks for
+// another model (?url= of a model this tab's session did not come from).
+void startSessions({ url: new URLSearchParams(window.location.search).get('url') });
 
 // Start the model worker while the start screen shows (it warms up its open path on a tiny model), so
 // the first open does not wait for it; and load number formatting data, whose first use is slow.

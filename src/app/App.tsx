@@ -10,6 +10,7 @@ import { canRedo, canUndo, currentModel, useApp } from './store.js';
 import { useLayoutSync } from './useLayout.js';
 import { copyLink, copyLinkTitle, useLinkSync } from './useLinks.js';
 import { useCostSync } from './cost/useCost.js';
+import { urlRestored } from './session/sessionSync.js';
 import { CostPanel } from './cost/CostPanel.js';
 import { partialSummary } from '../core/analysis/inferenceCost.js';
 import { RunPanel } from './run/RunPanel.js';
@@ -40,10 +41,13 @@ export function App() {
 
   openPicker.current = () => fileInput.current?.click();
 
-  // ?url= opens a model by address once at start.
+  // ?url= opens a model by address once at start (unless it is the tab's saved session, restored with its edits).
   useEffect(() => {
     const url = new URLSearchParams(window.location.search).get('url');
-    if (url) void openUrl(url);
+    if (!url) return;
+    void urlRestored().then((restored) => {
+      if (!restored && !useApp.getState().doc) void openUrl(url);
+    });
   }, []);
 
   // Esc stops an open in progress.

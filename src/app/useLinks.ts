@@ -7,7 +7,7 @@
  *   entry per click), and ?url= names the open model's address (dropped for a local file).
  */
 import { useEffect } from 'react';
-import { currentModel, useApp, type AppState } from './store.js';
+import { currentModel, currentVersionId, useApp, type AppState } from './store.js';
 import { formatLinkHash, linkHref, parseLinkHash, resolveLink, targetOf, type LinkPanel } from './links.js';
 
 /** The open bottom panel, as a link names it. */
@@ -62,7 +62,8 @@ function writeLocation() {
 export function useLinkSync(): void {
   const doc = useApp((s) => s.doc);
   const docKey = doc ? `${doc.docId}:${doc.openedAt}` : '';
-  const laidOut = useApp((s) => s.layout !== null);
+  // laid out as it stands (a restored session opens with its edits, laid out after the file as opened)
+  const laidOut = useApp((s) => s.layout !== null && s.layout.key.startsWith(`${currentVersionId(s)}:`));
   const selection = useApp((s) => s.selection);
   const panel = useApp(openPanel);
   const model = useApp(currentModel);

@@ -21,7 +21,7 @@ describe('the session database', () => {
     const v2 = setQuantizer(v1, q[1].nodeIndex, { bits: 6 });
     const ids = new StoredParts(v0);
 
-    for (const sid of ['tab-a', 'tab-b']) await db.begin(meta(sid), [{ sid, name: 'zoo_TFC_2W2A.onnx', role: 'model', blob: new Blob([file]) }]);
+    for (const sid of ['tab-a', 'tab-b']) await db.begin(meta(sid), [{ sid, name: 'zoo_TFC_2W2A.onnx', role: 'model', bytes: file.slice().buffer }]);
     const s1 = encodeVersion(v1, 'four bits', ids);
     await db.update(meta('tab-a', { order: [1], cursor: 1, labels: ['four bits'] }), [{ ...s1.record, sid: 'tab-a', seq: 1 }], s1.chunks.map((c) => ({ ...c, sid: 'tab-a' })), [], []);
     const s2 = encodeVersion(v2, 'six bits', ids);
@@ -35,7 +35,7 @@ describe('the session database', () => {
     expect(b.steps.length).toBe(0);
     // the stored file and steps give back the edited model, byte for byte
     const stored = a.files.find((f) => f.role === 'model')!;
-    const reopened = decodeModel(new Uint8Array(await stored.blob.arrayBuffer()));
+    const reopened = decodeModel(new Uint8Array(stored.bytes));
     const blobs = decodeChunks(a.parts, reopened);
     expect(Buffer.from(encodeModel(decodeVersion(a.steps[1], reopened, blobs))).equals(Buffer.from(encodeModel(v2)))).toBe(true);
 
@@ -46,7 +46,7 @@ describe('the session database', () => {
     expect(a2.parts.map((t) => t.id)).toEqual(s1.chunks.map((c) => c.id));
 
     // a new model in tab b starts its session over; tab a is untouched
-    await db.begin(meta('tab-b', { fileName: 'other.onnx' }), [{ sid: 'tab-b', name: 'other.onnx', role: 'model', blob: new Blob([new Uint8Array(3)]) }]);
+    await db.begin(meta('tab-b', { fileName: 'other.onnx' }), [{ sid: 'tab-b', name: 'other.onnx', role: 'model', bytes: new ArrayBuffer(3) }]);
     expect((await db.load('tab-b'))!.files.map((f) => f.name)).toEqual(['other.onnx']);
     expect((await db.load('tab-a'))!.steps.length).toBe(1);
 

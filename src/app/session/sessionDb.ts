@@ -1,7 +1,7 @@
 /**
  * The saved sessions in IndexedDB (database `qonnx-studio-sessions`). Four object stores:
  *   sessions  one SessionMeta per tab session (file name, step order, cursor, labels)
- *   files     the opened files, once per session: [sid, name] -> { role, blob }
+ *   files     the opened files, once per session: [sid, name] -> { role, bytes }
  *   steps     one VersionRecord per history step: [sid, seq] -> record
  *   parts     graph elements (nodes, tensors, value info) made by edits, once each, in chunks: [sid, id] -> PartChunk
  * Every write of a step is one transaction (steps, their new parts, the session's order), so a
@@ -11,13 +11,17 @@ import type { SessionMeta } from './sessionPolicy.js';
 import type { PartChunk, VersionRecord } from './versionRecord.js';
 
 export const DB_NAME = 'qonnx-studio-sessions';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 
 export interface StoredFile {
   sid: string;
   name: string;
   role: 'model' | 'data';
-  blob: Blob;
+  /**
+   * The file's bytes. An ArrayBuffer, not a Blob: WebKit (Safari) refuses Blobs in IndexedDB in
+   * private windows and automation sessions, where its database lives in memory.
+   */
+  bytes: ArrayBuffer;
 }
 
 export type StoredStep = VersionRecord & { sid: string; seq: number };

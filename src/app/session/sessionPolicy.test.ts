@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HISTORY_MARGIN, planStorage, restoreCandidates, restoredMessage, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
+import { HISTORY_MARGIN, planStorage, restoreCandidates, restoredMessage, sessionIsOfUrl, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
 
 const meta = (id: string, updatedAt: number): SessionMeta => ({ id, fileName: `${id}.onnx`, createdAt: 0, updatedAt, order: [], cursor: 0, labels: [], fileBytes: 1, dataNotKept: [] });
 
@@ -14,6 +14,21 @@ describe('which session a tab takes over', () => {
     const many = Array.from({ length: 9 }, (_, i) => meta(`s${i}`, i));
     const drop = sessionsToPrune(many, new Set(['s0']), 5);
     expect(drop.sort()).toEqual(['s1', 's2', 's3']);
+  });
+});
+
+describe('a reload with ?url=', () => {
+  const base = 'https://example.org/qonnx-studio/index.html';
+  it('restores the session of a model opened from that address, written relative or absolute', () => {
+    const sample = { url: 'https://example.org/qonnx-studio/samples/zoo_TFC_2W2A.onnx' };
+    expect(sessionIsOfUrl(sample, 'samples/zoo_TFC_2W2A.onnx', base)).toBe(true);
+    expect(sessionIsOfUrl({ url: 'samples/zoo_TFC_2W2A.onnx' }, 'https://example.org/qonnx-studio/samples/zoo_TFC_2W2A.onnx', base)).toBe(true);
+  });
+  it('opens any other address afresh: another model, a local file\'s session, no session', () => {
+    expect(sessionIsOfUrl({ url: 'samples/zoo_TFC_2W2A.onnx' }, 'samples/qonnx_espcn_subpixel_quant.onnx', base)).toBe(false);
+    expect(sessionIsOfUrl({ url: 'https://other.org/samples/zoo_TFC_2W2A.onnx' }, 'samples/zoo_TFC_2W2A.onnx', base)).toBe(false);
+    expect(sessionIsOfUrl({}, 'samples/zoo_TFC_2W2A.onnx', base)).toBe(false);
+    expect(sessionIsOfUrl(undefined, 'samples/zoo_TFC_2W2A.onnx', base)).toBe(false);
   });
 });
 

@@ -23,6 +23,8 @@ export interface SessionMeta {
   fileBytes: number;
   /** external data files that were too large to keep: the user opens them again after a restore */
   dataNotKept: string[];
+  /** the address the model was opened from (?url=, a bundled sample); absent for a local file */
+  url?: string;
 }
 
 /** How many sessions of closed tabs are kept (the live tabs' sessions are always kept). */
@@ -38,6 +40,20 @@ export function sessionsToPrune(sessions: SessionMeta[], live: ReadonlySet<strin
   return restoreCandidates(sessions, live)
     .slice(keep)
     .map((s) => s.id);
+}
+
+/**
+ * A page loaded with ?url=`url` restores the tab's own session instead of fetching the model afresh
+ * only when that session's model came from the same address (relative addresses resolved against the
+ * app's `baseURI`); any other ?url= is a link that must open what it names.
+ */
+export function sessionIsOfUrl(meta: Pick<SessionMeta, 'url'> | undefined, url: string, baseURI: string): boolean {
+  if (!meta?.url) return false;
+  try {
+    return new URL(meta.url, baseURI).href === new URL(url, baseURI).href;
+  } catch {
+    return false;
+  }
 }
 
 export const lockName = (sessionId: string) => `qonnx-studio-session:${sessionId}`;

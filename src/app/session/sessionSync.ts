@@ -9,14 +9,19 @@
  * most recent session no live tab answers for, a duplicated tab (same sessionStorage, and the
  * original answers for that id) copies it. Each tab also holds a Web Lock named after its session,
  * which settles two fresh tabs starting at once.
+ *
+ * A page loaded with ?url= opens that model, except on a reload (or a reopened or duplicated tab) of a
+ * tab whose own session is of a model from that same address: then the session comes back, edits and
+ * all, and the address keeps its ?url= (urlRestored() tells App not to fetch the model again).
  */
-import { jumpTo, pushVersion } from '../../core/ir/history.js';
+import { jumpTo, pushVersion, type History } from '../../core/ir/history.js';
+import type { Model } from '../../core/ir/types.js';
 import { validateModel } from '../../core/ir/validate.js';
 import { summarizeModel } from '../../core/ir/summary.js';
 import { openFiles, openedListeners, type Opened } from '../open.js';
 import { useApp, type Notice } from '../store.js';
 import { DB_NAME, SessionDb, type StoredFile, type StoredPart, type StoredStep } from './sessionDb.js';
-import { lockName, planStorage, restoreCandidates, restoredMessage, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
+import { lockName, planStorage, restoreCandidates, restoredMessage, sessionIsOfUrl, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
 import { runCooperative } from '../../core/task.js';
 import { decodeChunks, decodeVersion, encodeVersionTask, StoredParts, type VersionRecord } from './versionRecord.js';
 
@@ -172,7 +177,7 @@ function begin(o: Opened): void {
     sid,
     docId: doc.docId,
     openedId: doc.history.versions[0].id,
-    meta: { id: sid, fileName: o.fileName, createdAt: now, updatedAt: now, order: [], cursor: 0, labels: [], fileBytes: 0, dataNotKept: [] },
+    meta: { id: sid, fileName: o.fileName, createdAt: now, updatedAt: now, order: [], cursor: 0, labels: [], fileBytes: 0, dataNotKept: [], ...(doc.source !== undefined ? { url: doc.source } : {}) },
     ids: new StoredParts(doc.history.versions[0].value),
     written: new Map(),
     parts: new Set(),
@@ -180,7 +185,8 @@ function begin(o: Opened): void {
     off: false,
   };
   active = a;
-  const source = new Blob([o.bytes as Uint8Array<ArrayBuffer>]);
+  // a copy of the model's bytes, taken now (the open's buffer may be handed on); ArrayBuffers, not Blobs (see sessionDb.ts)
+  const source = o.bytes.slice().buffer;
   void enqueue(async () => {
     const sdb = db;
     if (!sdb || a.off) return;
@@ -192,17 +198,18 @@ function begin(o: Opened): void {
       free = undefined;
     }
     const data = [...o.files].map(([name, f]) => ({ name, size: f.size }));
-    const plan = planStorage({ name: o.fileName, size: source.size }, data, free);
+    const plan = planStorage({ name: o.fileName, size: source.byteLength }, data, free);
     if (!plan.keep) {
       a.off = true;
       await sdb.remove(a.sid).catch(() => {});
       if (active === a) show({ kind: 'info', message: plan.note!, code: 'session-not-kept' });
       return;
     }
-    const files: StoredFile[] = [{ sid: a.sid, name: o.fileName, role: 'model', blob: source }];
-    for (const n of plan.data) files.push({ sid: a.sid, name: n, role: 'data', blob: o.files.get(n)! });
-    a.meta = { ...a.meta, fileBytes: files.reduce((s, f) => s + f.blob.size, 0), dataNotKept: plan.dataNotKept };
+    const files: StoredFile[] = [{ sid: a.sid, name: o.fileName, role: 'model', bytes: source }];
     try {
+      for (const n of plan.data) files.push({ sid: a.sid, name: n, role: 'data', bytes: await o.files.get(n)!.arrayBuffer() });
+      if (a.off) return;
+      a.meta = { ...a.meta, fileBytes: files.reduce((s, f) => s + f.bytes.byteLength, 0), dataNotKept: plan.dataNotKept };
       await sdb.begin(a.meta, files);
     } catch (e) {
       writeFailed(a, e);
@@ -269,7 +276,11 @@ async function writeSteps(): Promise<void> {
   }
 }
 
-/** Restore a saved session: open its files as a drop would, then rebuild the history from its steps. */
+/**
+ * Restore a saved session: open its files as a drop would, with the history rebuilt from its steps
+ * installed as the model opens (so the first model shown, and a link's #node= applied to it, is the
+ * restored one), from the address it came from if it came by URL.
+ */
 async function restore(from: string, adopt: boolean): Promise<boolean> {
   if (!db) return false;
   const saved = await db.load(from);
@@ -278,49 +289,59 @@ async function restore(from: string, adopt: boolean): Promise<boolean> {
   const { meta } = saved;
   const app = useApp.getState();
   app.setLoading({ stage: 'Restoring', done: 0, fileName: meta.fileName });
+  const rebuilt: { ids?: StoredParts; written?: Map<number, { seq: number; refs: VersionRecord['refs'] }>; error?: Error } = {};
+  const rebuild = (opened: History<Model>): History<Model> => {
+    const base = opened.versions[0].value;
+    const ids = new StoredParts(base);
+    const written = new Map<number, { seq: number; refs: VersionRecord['refs'] }>();
+    let history = opened;
+    try {
+      const blobs = decodeChunks(saved.parts, base, ids);
+      const bySeq = new Map(saved.steps.map((s) => [s.seq, s]));
+      for (const seq of meta.order) {
+        const step = bySeq.get(seq);
+        if (!step) throw new Error(`step ${seq} is missing`);
+        history = pushVersion(history, decodeVersion(step, base, blobs), step.label);
+        written.set(history.versions[history.cursor].id, { seq, refs: step.refs });
+      }
+      history = jumpTo(history, meta.cursor);
+    } catch (e) {
+      rebuilt.error = e instanceof Error ? e : new Error(String(e));
+      return opened;
+    }
+    rebuilt.ids = ids;
+    rebuilt.written = written;
+    return history;
+  };
   restoring = { adopt };
   try {
-    const files = [model, ...saved.files.filter((f) => f.role === 'data')].map((f) => new File([f.blob], f.name));
-    await openFiles(files);
+    const files = [model, ...saved.files.filter((f) => f.role === 'data')].map((f) => new File([f.bytes], f.name));
+    await openFiles(files, { source: meta.url, history: rebuild });
   } finally {
     restoring = null;
   }
   const doc = useApp.getState().doc;
   if (!doc || doc.fileName !== meta.fileName) return false;
-  const base = doc.history.versions[0].value;
-  const ids = new StoredParts(base);
-  const written = new Map<number, { seq: number; refs: VersionRecord['refs'] }>();
-  let history = doc.history;
-  try {
-    const blobs = decodeChunks(saved.parts, base, ids);
-    const bySeq = new Map(saved.steps.map((s) => [s.seq, s]));
-    for (const seq of meta.order) {
-      const step = bySeq.get(seq);
-      if (!step) throw new Error(`step ${seq} is missing`);
-      history = pushVersion(history, decodeVersion(step, base, blobs), step.label);
-      written.set(history.versions[history.cursor].id, { seq, refs: step.refs });
-    }
-    history = jumpTo(history, meta.cursor);
-  } catch (e) {
-    show({ kind: 'error', message: `Restored ${meta.fileName} as opened, but not its edits: ${(e as Error).message}`, code: 'session-restore-failed' });
+  if (rebuilt.error || !rebuilt.ids || !rebuilt.written) {
+    show({ kind: 'error', message: `Restored ${meta.fileName} as opened, but not its edits: ${rebuilt.error?.message ?? 'they were not read'}`, code: 'session-restore-failed' });
     return true;
   }
+  const history = doc.history;
   if (adopt) {
     active = {
       sid,
       docId: doc.docId,
       openedId: history.versions[0].id,
       meta,
-      ids,
-      written,
+      ids: rebuilt.ids,
+      written: rebuilt.written,
       parts: new Set(saved.parts.map((p) => p.id)),
       nextSeq: Math.max(0, ...saved.steps.map((s) => s.seq)) + 1,
       off: false,
     };
   }
   const cur = history.versions[history.cursor].value;
-  const edited = history.cursor > 0;
-  useApp.setState({ doc: { ...doc, history, ...(edited ? { problems: validateModel(cur), summary: summarizeModel(cur) } : {}) } });
+  if (history.cursor > 0) useApp.setState({ doc: { ...doc, problems: validateModel(cur), summary: summarizeModel(cur) } });
   show({ kind: 'info', message: restoredMessage(meta), code: 'session-restored', action: { label: 'Start fresh', run: startFresh } });
   return true;
 }
@@ -351,14 +372,31 @@ export async function whenSaved(): Promise<void> {
 }
 
 let started = false;
+let urlDecision: Promise<boolean> = Promise.resolve(false);
+let settleUrl: (restored: boolean) => void = () => undefined;
 
 /**
- * Start keeping the tab's session; on a fresh visit or a reload, restore the last one (not when the
- * page was asked to open something else, e.g. ?url=).
+ * For a page loaded with ?url=: true once the tab's own session of that address is restored (the model
+ * is not to be fetched again), false as soon as it is known there is none (at once in a fresh tab) or
+ * its restore failed.
  */
-export async function startSessions(opts: { restore: boolean }): Promise<void> {
-  if (started) return;
+export function urlRestored(): Promise<boolean> {
+  return urlDecision;
+}
+
+/**
+ * Start keeping the tab's session; on a fresh visit or a reload, restore the last one. With `url` (the
+ * page's ?url=), only the tab's own session of a model from that address is restored.
+ */
+export function startSessions(opts: { url: string | null }): Promise<void> {
+  if (started) return Promise.resolve();
   started = true;
+  const own = storedSid();
+  if (opts.url !== null && own) urlDecision = new Promise((resolve) => (settleUrl = resolve));
+  return start(own, opts.url).finally(() => settleUrl(false)); // (settles once: a restore may have said true first)
+}
+
+async function start(own: string | null, url: string | null): Promise<void> {
   openedListeners.push(opened);
   useApp.subscribe((s, prev) => {
     if (s.doc && s.doc.history !== prev.doc?.history && active && s.doc.docId === active.docId) schedule();
@@ -370,7 +408,11 @@ export async function startSessions(opts: { restore: boolean }): Promise<void> {
     dbError = e instanceof Error || e instanceof DOMException ? e.message || e.name : String(e);
     console.warn(`QONNX Studio: no session storage (${DB_NAME})`, e);
   }
-  const own = storedSid();
+  // ?url=: the tab's own session (a reload, a reopened or duplicated tab) if it is of that address;
+  // otherwise the link opens what it names, and no session is restored
+  let restoreOwn = url === null;
+  if (url !== null && own && db) restoreOwn = sessionIsOfUrl(await db.meta(own).catch(() => undefined), url, document.baseURI);
+  if (!restoreOwn) settleUrl(false);
   let from: { id: string; adopt: boolean } | null = null;
   const live = await rollCall();
   if (own && !live.has(own)) {
@@ -388,7 +430,7 @@ export async function startSessions(opts: { restore: boolean }): Promise<void> {
     const all = await db.list();
     live.add(sid);
     // a fresh visit takes over a closed tab's session only to restore it (?url= leaves them all be)
-    if (!from && !own && opts.restore) {
+    if (!from && !own && url === null) {
       for (const c of restoreCandidates(all, live)) {
         // the lock is taken: another fresh tab may have just taken this session (it answers now),
         // or a closed tab's lock is still held (Firefox; nobody answers)
@@ -400,8 +442,9 @@ export async function startSessions(opts: { restore: boolean }): Promise<void> {
       }
     }
     for (const id of sessionsToPrune(all, live)) if (id !== from?.id) await db.remove(id);
-    if (from && opts.restore && !useApp.getState().doc && !useApp.getState().loading) {
-      if (!(await restore(from.id, from.adopt))) {
+    if (from && restoreOwn && !useApp.getState().doc && !useApp.getState().loading) {
+      if (await restore(from.id, from.adopt)) settleUrl(true);
+      else {
         if (useApp.getState().loading?.stage === 'Restoring') useApp.getState().setLoading(null);
         // a session that cannot be opened any more would fail on every visit
         if (from.adopt && !useApp.getState().doc) await db.remove(from.id);
