@@ -207,10 +207,6 @@ export const STEPS: Step[] = [
   },
   {
     name: 'reload restores the model with its edits and undo history (saved session)',
-    only: {
-      engines: ['firefox'],
-      elsewhere: "WebKit's automation session is ephemeral like a private window, whose IndexedDB refuses the stored files; the app says 'This session will not be kept'",
-    },
     async run(d, f, s) {
       // The open model is the exported file, picked from disk (4-bit weights). One more edit: weights
       // back to 2 bits, which costs as the original sample (the CLI's totals of that file).
