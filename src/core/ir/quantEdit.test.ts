@@ -396,6 +396,29 @@ describe('listQuantizers, layerQuantizers, findQuantizer on TFC', () => {
     ]);
   });
 
+  it('an activation quantizer reaches its layer through resampling ops (Resize, Upsample, DepthToSpace, SpaceToDepth, GlobalMaxPool)', () => {
+    // x -> Quant -> <op> -> Conv(w <- Quant) -> Quant: the first Quant is the Conv's input quantizer, the last its output quantizer
+    for (const op of ['Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth', 'GlobalMaxPool']) {
+      const f = (name: string, v: number): Tensor => ({ name, dims: [], dataType: 1, floatData: [v] });
+      const quant = (x: string, y: string): Node => ({ opType: 'Quant', domain: 'qonnx.custom_op.general', name: `q_${y}`, input: [x, 's', 'z', 'b'], output: [y], attribute: [] });
+      const m: Model = {
+        graph: {
+          node: [
+            quant('x', 'xq'),
+            { opType: op, name: 'resample', input: ['xq'], output: ['xr'] },
+            quant('w', 'wq'),
+            { opType: 'Conv', name: 'conv', input: ['xr', 'wq'], output: ['c'] },
+            quant('c', 'y'),
+          ],
+          initializer: [f('s', 1), f('z', 0), f('b', 4), { name: 'w', dims: [1, 1, 1, 1].map((d) => int64From(d)), dataType: 1, floatData: [0.5] }],
+        },
+      };
+      const qs = listQuantizers(m);
+      expect(qs.map((q) => [q.name, q.role, q.layer]), op).toEqual([['q_xq', 'activation', 3], ['q_wq', 'weight', 3], ['q_y', 'activation', undefined]]);
+      expect(layerQuantizers(m, 3), op).toEqual({ weight: 2, input: 0, output: 4 });
+    }
+  });
+
   it('findQuantizer by quantizer name, layer name and tensor name', () => {
     expect(findQuantizer(TFC, 'Quant_18')).toBe(8);
     expect(findQuantizer(TFC, 'Quant_13')).toBe(7);

@@ -180,7 +180,7 @@ export interface QuantizerInfo {
 }
 
 const LAYER_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
-const PASS_THROUGH = new Set(['Transpose', 'Reshape', 'Flatten', 'Identity', 'Squeeze', 'Unsqueeze', 'BatchNormalization', 'Relu', 'Add', 'Mul', 'Sub', 'Div', 'MaxPool', 'AveragePool', 'Clip', 'Pad', 'Concat', 'GlobalAveragePool']);
+const PASS_THROUGH = new Set(['Transpose', 'Reshape', 'Flatten', 'Identity', 'Squeeze', 'Unsqueeze', 'BatchNormalization', 'Relu', 'Add', 'Mul', 'Sub', 'Div', 'MaxPool', 'AveragePool', 'Clip', 'Pad', 'Concat', 'GlobalAveragePool', 'GlobalMaxPool', 'Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth']);
 
 function scalarOf(model: Model, t: string | undefined): { value?: number; count: number } | undefined {
   if (!t) return undefined;
