@@ -70,15 +70,17 @@ interface PageCopy {
   model: Promise<{ model: Model; ms: number }>;
 }
 
-function pageCopy(fileName: string): PageCopy {
+function pageCopy(fileName: string, seq: number): PageCopy {
   let got: (b: Uint8Array) => void = () => undefined;
   const bytes = new Promise<Uint8Array>((r) => (got = r));
+  // a cancelled or superseded open stops decoding its copy too
+  const signal = { get aborted() { return seq !== openSeq; } };
   const model = bytes.then(async (b) => {
     const t = performance.now();
-    const m = await runCooperative(decodeModelTask(b, { fileName }), { sliceMs: BACKGROUND_SLICE_MS });
+    const m = await runCooperative(decodeModelTask(b, { fileName }), { sliceMs: BACKGROUND_SLICE_MS, signal });
     // the graph index too, which the model panel asks for at once (a quarter second on 20,000 nodes)
     await nextTask();
-    if (m.graph) await runCooperative(indexGraphTask(m.graph), { sliceMs: BACKGROUND_SLICE_MS });
+    if (m.graph) await runCooperative(indexGraphTask(m.graph), { sliceMs: BACKGROUND_SLICE_MS, signal });
     return { model: m, ms: performance.now() - t };
   });
   model.catch(() => undefined); // a file the page cannot decode fails in the worker first, with its message
@@ -115,8 +117,11 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
   const view = await runCooperative(unpackViewTask(d.view), { sliceMs: SLICE_MS });
   const receive = performance.now() - tReceive;
   const tWait = performance.now();
-  const [{ model, ms: pageDecode }, bytes] = await Promise.all([copy.model, copy.bytes]);
-  if (seq !== openSeq) return; // cancelled or superseded meanwhile
+  const copied = await Promise.all([copy.model, copy.bytes]).catch((e: unknown) => {
+    if (seq === openSeq) throw e;
+  });
+  if (!copied || seq !== openSeq) return; // cancelled or superseded meanwhile
+  const [{ model, ms: pageDecode }, bytes] = copied;
   const pageWait = performance.now() - tWait;
   await breathe(tReceive);
   const tPrime = performance.now();
@@ -198,7 +203,7 @@ export async function openFiles(files: File[], opts: OpenOptions = {}): Promise<
   try {
     const prog = progress(model.name);
     const seq = openSeq;
-    const copy = pageCopy(model.name);
+    const copy = pageCopy(model.name, seq);
     const d = await openTaskRun(async (id) => unwrap(await modelWorker().decodeFile(model, prog, id, copy.onBytes)));
     if (d) await install(d, copy, seq, model.name, data, t0, opts.source, opts.history);
   } catch (e) {
@@ -214,7 +219,7 @@ export async function openUrl(url: string): Promise<void> {
   try {
     const prog = progress(name);
     const seq = openSeq;
-    const copy = pageCopy(name);
+    const copy = pageCopy(name, seq);
     const d = await openTaskRun(async (id) => unwrap(await modelWorker().fetchModel(new URL(url, document.baseURI).href, prog, id, copy.onBytes)));
     if (d) await install(d, copy, seq, d.fileName, new Map(), t0, url);
   } catch (e) {
