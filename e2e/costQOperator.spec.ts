@@ -30,4 +30,10 @@ test('QOperator layers are costed as their float ops, marked beyond the referenc
   await expect(page.getByTestId('cost-row')).toHaveCount(3);
   await expect(page.getByTestId('cost-beyond-reference')).toHaveCount(3);
   await page.getByTestId('cost-panel').screenshot({ path: 'test-results/cost-qoperator.png' });
+  // no Quant node: no "what if every Quant node had N bits" line (it would only say +0.0 %)
+  await expect(page.getByTestId('cost-whatif')).toHaveCount(0);
+  // the quantizer table says why it is empty and where the quantization is
+  await page.getByTestId('quant-panel-button').click();
+  await expect(page.getByTestId('quant-empty')).toContainText('No QONNX quantizer');
+  await expect(page.getByTestId('quant-empty')).toContainText('QLinearConv');
 });

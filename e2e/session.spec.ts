@@ -274,7 +274,7 @@ test('too little storage: the external data file is left out with a note, the mo
   await page.screenshot({ path: test.info().outputPath('data-not-kept.png') });
   await saved(page);
   await page.reload();
-  await expect(page.getByTestId('notice')).toContainText('Restored your last session: cnn.onnx, 0 edits');
+  await expect(page.getByTestId('notice')).toContainText('Restored your last session: cnn.onnx, no edits');
   await expect(page.getByTestId('notice')).toContainText('weights.data');
   // the model is there, and says that its data file is missing
   await expect(page.getByTestId('problems')).toContainText("External data file 'weights.data' was not provided");

@@ -183,14 +183,14 @@ export function App() {
         <span className="spacer" />
         <button className="icon" title="Keyboard shortcuts (?)" onClick={() => COMMANDS.find((c) => c.id === 'shortcuts')!.run()}>?</button>
       </header>
-      {notice && (
-        <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice" data-code={notice.code ?? ''}>
-          <pre className="notice-text">{notice.message}{notice.where ? `\n(at ${notice.where})` : ''}</pre>
-          {notice.action && <button onClick={notice.action.run} data-testid="notice-action">{notice.action.label}</button>}
-          <button className="icon" onClick={() => useApp.getState().notify(null)} title="Dismiss">×</button>
-        </div>
-      )}
       <main className="main">
+        {notice && (
+          <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice" data-code={notice.code ?? ''}>
+            <pre className="notice-text">{notice.message}{notice.where ? `\n(at ${notice.where})` : ''}</pre>
+            {notice.action && <button onClick={notice.action.run} data-testid="notice-action">{notice.action.label}</button>}
+            <button className="icon" onClick={() => useApp.getState().notify(null)} title="Dismiss">×</button>
+          </div>
+        )}
         {doc ? (
           <>
             <div className="center-column">
@@ -231,15 +231,34 @@ function formatBops(v: number): string {
 }
 
 function ExportMenu() {
-  // Where the list opens: fixed under the button, because the top bar clips what overflows it.
+  // Where the list opens: fixed under the button, above the panels and the graph.
   const [at, setAt] = useState<{ left: number; top: number } | null>(null);
   const setOpen = (open: boolean, button?: HTMLElement) => {
     const r = open ? button?.getBoundingClientRect() : undefined;
     setAt(r ? { left: r.left, top: r.bottom } : null);
   };
   const items = COMMANDS.filter((c) => c.group === 'file' && c.id.startsWith('export'));
+  const menu = useRef<HTMLDivElement>(null);
+  // An open list closes on Escape and on a press anywhere else, as a menu does.
+  useEffect(() => {
+    if (!at) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      e.stopPropagation();
+      setAt(null);
+    };
+    const onDown = (e: PointerEvent) => {
+      if (!menu.current?.contains(e.target as globalThis.Node)) setAt(null);
+    };
+    window.addEventListener('keydown', onKey, true);
+    window.addEventListener('pointerdown', onDown, true);
+    return () => {
+      window.removeEventListener('keydown', onKey, true);
+      window.removeEventListener('pointerdown', onDown, true);
+    };
+  }, [at]);
   return (
-    <div className="menu">
+    <div className="menu" ref={menu}>
       <button onClick={(e) => setOpen(!at, e.currentTarget)} data-testid="export-menu">Export ▾</button>
       {at && (
         <ul className="menu-list" style={{ position: 'fixed', left: at.left, top: at.top }} onMouseLeave={() => setOpen(false)}>

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { costJson, partialSummary, type CostReport, type NodeCost } from '../../core/analysis/inferenceCost.js';
 import { costCsv } from '../../core/analysis/costCsv.js';
 import { download } from '../download.js';
-import { useApp } from '../store.js';
+import { currentModel, useApp } from '../store.js';
 import { modelWorker, unwrap } from '../workerClient.js';
 import { CostCharts } from './CostCharts.js';
 import { fmtBits, fmtInt, fmtSi, pct } from './format.js';
@@ -57,6 +57,9 @@ export function CostPanel() {
     );
   };
   const totalBops = Number(report?.total_cost.total_bops ?? 0);
+  // the what-if line changes Quant nodes only: a model without one (QOperator, FINN thresholds) has no question to ask
+  const model = useApp((s) => currentModel(s));
+  const hasQuant = useMemo(() => (model?.graph?.node ?? []).some((n) => n.opType === 'Quant'), [model]);
 
   const rows = useMemo(() => {
     if (!report) return [];
@@ -84,7 +87,7 @@ export function CostPanel() {
 
   // What-if: the same model with every Quant node at `whatIfBits` bits.
   useEffect(() => {
-    if (!doc || !cost) return;
+    if (!doc || !cost || !hasQuant) return;
     const key = `${cost.key}:${whatIfBits}`;
     let live = true;
     const id = newTaskId();
@@ -99,7 +102,7 @@ export function CostPanel() {
       live = false;
       cancelTask(id);
     };
-  }, [doc, cost, whatIfBits, discount]);
+  }, [doc, cost, whatIfBits, discount, hasQuant]);
 
   const selectedRow = useRef<HTMLTableRowElement>(null);
   const selectedIndex = selection?.kind === 'node' ? selection.index : undefined;
@@ -150,7 +153,7 @@ export function CostPanel() {
             <span className="muted" title="Sum of the paper formula with accumulator terms over costed layers; not part of the reference output">{fmtSi(paperTotal)} BOPs with accumulators</span>
             {cost && <span className="muted small">{cost.ms.toFixed(0)} ms</span>}
           </div>
-          <div className="cost-whatif" data-testid="cost-whatif">
+          {hasQuant && <div className="cost-whatif" data-testid="cost-whatif">
             What if every Quant node had
             <input type="number" min={1} max={32} value={whatIfBits} onChange={(e) => setWhatIfBits(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} data-testid="whatif-bits" /> bits?
             {whatIf && whatIf.key === `${cost?.key}:${whatIfBits}` ? (
@@ -162,7 +165,7 @@ export function CostPanel() {
               <span className="muted"> …</span>
             )}
             <span className="muted small"> BipolarQuant, FloatQuant and MultiThreshold keep their precision.</span>
-          </div>
+          </div>}
           {tab === 'charts' ? (
             <CostCharts report={report} />
           ) : (

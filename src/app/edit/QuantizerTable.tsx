@@ -193,7 +193,24 @@ export function QuantizerTable() {
             })}
           </tbody>
         </table>
+        {rows.length === 0 && model && <NoQuantizers model={model} />}
       </div>
     </section>
+  );
+}
+
+/** ONNX's own quantization ops: their bit widths are their tensors' element types, not an attribute to edit. */
+const ONNX_QUANT_OPS = /^(QuantizeLinear|DequantizeLinear|DynamicQuantizeLinear|QLinear\w+|QGemm|QAttention|ConvInteger|MatMulInteger\w*)$/;
+
+/** Why the table is empty: no QONNX quantizer, and where this model's quantization is if it has any. */
+function NoQuantizers({ model }: { model: Model }) {
+  const onnxOps = [...new Set((model.graph?.node ?? []).map((n) => n.opType ?? '').filter((t) => ONNX_QUANT_OPS.test(t)))];
+  return (
+    <p className="muted quant-empty" data-testid="quant-empty">
+      No QONNX quantizer (Quant, BipolarQuant, FloatQuant, MultiThreshold) in this model
+      {onnxOps.length
+        ? `. Its quantization is in ONNX operators (${onnxOps.join(', ')}), whose bit widths are the element types of their tensors: nothing here to edit.`
+        : '.'}
+    </p>
   );
 }

@@ -57,6 +57,7 @@ describe('the notice after a restore', () => {
   it('names the file, the edits and the undone ones', () => {
     expect(restoredMessage({ fileName: 'x.onnx', order: [1, 2, 3], cursor: 3, dataNotKept: [] })).toBe('Restored your last session: x.onnx, 3 edits');
     expect(restoredMessage({ fileName: 'x.onnx', order: [1], cursor: 0, dataNotKept: [] })).toBe('Restored your last session: x.onnx, 1 edit (1 undone)');
-    expect(restoredMessage({ fileName: 'x.onnx', order: [], cursor: 0, dataNotKept: ['w.data'] })).toMatch(/0 edits, without w\.data/);
+    expect(restoredMessage({ fileName: 'x.onnx', order: [], cursor: 0, dataNotKept: [] })).toBe('Restored your last session: x.onnx, no edits');
+    expect(restoredMessage({ fileName: 'x.onnx', order: [], cursor: 0, dataNotKept: ['w.data'] })).toMatch(/no edits, without w\.data/);
   });
 });

@@ -110,7 +110,7 @@ export function planStorage(model: { name: string; size: number }, data: { name:
 export function restoredMessage(meta: Pick<SessionMeta, 'fileName' | 'order' | 'cursor' | 'dataNotKept'>): string {
   const n = meta.order.length;
   const undone = n - meta.cursor;
-  let s = `Restored your last session: ${meta.fileName}, ${n} ${n === 1 ? 'edit' : 'edits'}`;
+  let s = `Restored your last session: ${meta.fileName}, ${n === 0 ? 'no edits' : `${n} ${n === 1 ? 'edit' : 'edits'}`}`;
   if (undone > 0 && n > 0) s += ` (${undone} undone)`;
   if (meta.dataNotKept.length) s += `, without ${meta.dataNotKept.join(', ')} (too large to keep: open the model with ${meta.dataNotKept.length === 1 ? 'it' : 'them'} again to see those weights)`;
   return s;

@@ -1,0 +1,109 @@
+/**
+ * The app in a small window (1024x700) and its floating parts: every top-bar control stays on screen and
+ * clickable (the bar wraps instead of clipping its last buttons), the Export menu closes as a menu does,
+ * the restored-session notice floats over the work area instead of pushing the graph down, and the
+ * precision explorer keeps its sensitivity map readable beside the sidebar.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { expectModelOpen } from './helpers';
+
+const ESPCN = 'qonnx_espcn_subpixel_quant.onnx';
+
+/** Every button and select of the top bar lies inside the window and is the element found at its centre. */
+async function topBarReachable(page: Page, width: number) {
+  const controls = page.locator('header.topbar').locator('button, select');
+  const n = await controls.count();
+  expect(n).toBeGreaterThan(10);
+  for (let i = 0; i < n; i++) {
+    const c = controls.nth(i);
+    const box = (await c.boundingBox())!;
+    expect(box.x, (await c.textContent()) ?? '').toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width, (await c.textContent()) ?? '').toBeLessThanOrEqual(width);
+    const hit = await c.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return !!at && (at === el || el.contains(at));
+    });
+    expect(hit, `${await c.textContent()} is covered or clipped`).toBe(true);
+  }
+}
+
+test('at 1024x700 the top bar, the Export menu, the session notice and the explorer fit', async ({ page }) => {
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await page.goto('/');
+  await page.getByTestId(`sample-${ESPCN}`).click();
+  await expectModelOpen(page, ESPCN, 20);
+  // the partial-cost chip makes the bar longest
+  await expect(page.getByTestId('cost-partial-chip')).toBeVisible();
+  await topBarReachable(page, 1024);
+  await expect(page.getByTestId('explore-button')).toBeVisible();
+  await expect(page.getByTestId('overlay-select')).toBeVisible();
+
+  // Export menu: Escape closes it, so does a press elsewhere
+  await page.getByTestId('export-menu').click();
+  await expect(page.getByTestId('cmd-export-onnx')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('cmd-export-onnx')).toHaveCount(0);
+  await page.getByTestId('export-menu').click();
+  await expect(page.getByTestId('cmd-export-onnx')).toBeVisible();
+  await page.getByTestId('search-button').click();
+  await expect(page.getByTestId('cmd-export-onnx')).toHaveCount(0);
+  await page.keyboard.press('Escape');
+
+  // Explore beside the sidebar: the sensitivity map keeps a readable width, its heading clear of the next column
+  await page.getByTestId('explore-button').click();
+  const map = page.locator('.explore-map-col');
+  await expect(map).toBeVisible();
+  expect((await map.boundingBox())!.width).toBeGreaterThanOrEqual(200);
+  const heading = await map.locator('h4').evaluate((h) => h.scrollWidth <= h.clientWidth + 1);
+  expect(heading).toBe(true);
+  await page.screenshot({ path: test.info().outputPath('explore-1024.png') });
+  await page.getByTestId('explore-close').click();
+
+  // Reload: the restored session's notice floats over the graph, which stays where it was
+  await page.evaluate(() => (window as unknown as { __qonnxStudio: { whenSaved(): Promise<void> } }).__qonnxStudio.whenSaved());
+  await page.reload();
+  const notice = page.getByTestId('notice');
+  await expect(notice).toContainText(`Restored your last session: ${ESPCN}, no edits`);
+  await expectModelOpen(page, ESPCN, 20);
+  const graphTop = (await page.locator('.graph-area').boundingBox())!.y;
+  await page.screenshot({ path: test.info().outputPath('notice-1024.png') });
+  // the notice leaves the sidebar's tabs uncovered
+  const tabs = (await page.locator('.sidebar').boundingBox())!;
+  const nb = (await notice.boundingBox())!;
+  expect(nb.x + nb.width).toBeLessThanOrEqual(tabs.x);
+  // the Export menu opens over the notice
+  await page.getByTestId('export-menu').click();
+  const item = page.getByTestId('cmd-export-onnx');
+  expect(await item.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return !!at && (at === el || el.contains(at));
+  })).toBe(true);
+  await page.keyboard.press('Escape');
+  await expect(item).toHaveCount(0);
+  await notice.locator('button[title="Dismiss"]').click();
+  await expect(notice).toHaveCount(0);
+  expect((await page.locator('.graph-area').boundingBox())!.y).toBe(graphTop);
+  await topBarReachable(page, 1024);
+
+  // a long notice (the shortcuts) starts at its first line and scrolls inside, within the window
+  await page.keyboard.press('?');
+  const text = page.getByTestId('notice').locator('.notice-text');
+  await expect(text).toContainText('Ctrl+O');
+  const nb2 = (await page.getByTestId('notice').boundingBox())!;
+  const tb = (await text.boundingBox())!;
+  expect(tb.y).toBeGreaterThanOrEqual(nb2.y);
+  expect(nb2.y + nb2.height).toBeLessThanOrEqual(700);
+  expect(await text.evaluate((el) => el.scrollTop)).toBe(0);
+});
+
+test('at 1400x900 the top bar holds a model in one row', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('sample-zoo_TFC_2W2A.onnx').click();
+  await expectModelOpen(page, 'zoo_TFC_2W2A.onnx', 31);
+  await topBarReachable(page, 1400);
+  const open = (await page.getByTestId('open').boundingBox())!;
+  const help = (await page.locator('header.topbar button.icon').last().boundingBox())!;
+  expect(Math.abs(help.y - open.y)).toBeLessThan(2);
+});
