@@ -16,6 +16,11 @@ export interface SpatialIndex {
   edgeBox: Float64Array;
   /** node ids bucketed by rows of ROW px */
   rows: Map<number, number[]>;
+  /**
+   * per edge: which line its label takes under the start of its route. Edges of different tensors that leave
+   * from the same point (a node's outputs through one port) stack their labels instead of printing one over another.
+   */
+  labelLine: Uint8Array;
 }
 
 export const ROW = 512;
@@ -28,8 +33,8 @@ export const LABEL_FONT = '10px ui-monospace, SFMono-Regular, Menlo, monospace';
  * Where an edge's label sits, in flow units: just below the start of its route. `textWidth` is the
  * label's width measured in LABEL_FONT. The drawing and the click test both use this box.
  */
-export function edgeLabelBox(r: Float64Array, textWidth: number): { x: number; y: number; w: number; h: number; textX: number; textY: number } {
-  const textX = r[0] + 6, textY = r[1] + 14;
+export function edgeLabelBox(r: Float64Array, textWidth: number, line = 0): { x: number; y: number; w: number; h: number; textX: number; textY: number } {
+  const textX = r[0] + 6, textY = r[1] + 14 + 14 * line;
   return { x: textX - 2, y: textY - 7, w: textWidth + 4, h: 14, textX, textY };
 }
 
@@ -40,11 +45,11 @@ export function edgeLabelBox(r: Float64Array, textWidth: number): { x: number; y
 export function hitEdgeLabel(l: LayoutState, s: SpatialIndex, x: number, y: number, measure: (text: string) => number): number {
   for (let k = l.vg.edges.length - 1; k >= 0; k--) {
     // the label hangs from the route's first point, to its right: skip routes nowhere near
-    if (y < s.edgeBox[4 * k + 1] - 30 || y > s.edgeBox[4 * k + 3] + 30 || x < s.edgeBox[4 * k] - 10) continue;
+    if (y < s.edgeBox[4 * k + 1] - 30 || y > s.edgeBox[4 * k + 3] + 30 + 14 * s.labelLine[k] || x < s.edgeBox[4 * k] - 10) continue;
     const e = l.vg.edges[k];
     const r = l.routes.get(e.id);
     if (!r || r.length < 4 || !e.label) continue;
-    const b = edgeLabelBox(r, measure(e.label));
+    const b = edgeLabelBox(r, measure(e.label), s.labelLine[k]);
     if (x >= b.x && x <= b.x + b.w && y >= b.y && y <= b.y + b.h) return k;
   }
   return -1;
@@ -61,6 +66,19 @@ export function buildSpatialIndex(l: LayoutState): SpatialIndex {
     }
     edgeBox.set([a, b, c, d], 4 * k);
   });
+  // label lines: the distinct tensors leaving each start point, in edge order (numeric keys: this runs on 20,000-node graphs)
+  const labelLine = new Uint8Array(l.vg.edges.length);
+  const starts = new Map<number, string[]>();
+  l.vg.edges.forEach((e, k) => {
+    const r = l.routes.get(e.id);
+    if (!r || r.length < 4 || !e.label) return;
+    const key = Math.round(r[0] * 4) * 1e8 + Math.round(r[1] * 4);
+    const seen = starts.get(key);
+    if (!seen) return void starts.set(key, [e.tensor]);
+    let at = seen.indexOf(e.tensor);
+    if (at < 0) at = seen.push(e.tensor) - 1;
+    labelLine[k] = Math.min(at, 255);
+  });
   const rows = new Map<number, number[]>();
   l.vg.nodes.forEach((n, i) => {
     const p = l.pos.get(n.id);
@@ -71,7 +89,7 @@ export function buildSpatialIndex(l: LayoutState): SpatialIndex {
       else rows.set(r, [i]);
     }
   });
-  return { edgeBox, rows };
+  return { edgeBox, rows, labelLine };
 }
 
 export function visibleNodes(l: LayoutState, s: SpatialIndex, x0: number, y0: number, x1: number, y1: number): number[] {
@@ -161,7 +179,7 @@ export function drawGraph(ctx: CanvasRenderingContext2D, l: LayoutState, s: Spat
       if (!r || r.length < 4) continue;
       const text = vgEdges[k].label;
       if (!text) continue;
-      const b = edgeLabelBox(r, ctx.measureText(text).width);
+      const b = edgeLabelBox(r, ctx.measureText(text).width, s.labelLine[k]);
       ctx.fillStyle = o.dark ? 'rgba(15,23,42,0.85)' : 'rgba(255,255,255,0.85)';
       ctx.fillRect(b.x, b.y, b.w, b.h);
       ctx.fillStyle = vgEdges[k].tensor === o.selectedTensor ? '#b45309' : labelColor;
