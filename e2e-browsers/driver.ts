@@ -25,6 +25,13 @@ export interface BrowserDriver {
   /** Press the primary button at the middle of `css`, move by (dx, dy) in steps, release. */
   drag(css: string, dx: number, dy: number): Promise<void>;
   screenshot(path: string): Promise<void>;
+  /**
+   * Open a new tab, close the current one without running its beforeunload handlers, make the new tab
+   * current and load `url` in it. A killed browser or a crashed tab runs no handler at all; neither
+   * engine's automation closes a tab that way: both still fire visibilitychange, pagehide and unload on
+   * the closed page (see the drivers). The app listens to none of them.
+   */
+  replaceTab(url: string): Promise<void>;
   close(): Promise<void>;
 }
 

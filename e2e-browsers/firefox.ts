@@ -29,7 +29,7 @@ class FirefoxDriver implements BrowserDriver {
   constructor(
     readonly name: string,
     private readonly browser: Browser,
-    private readonly page: Page,
+    private page: Page,
   ) {}
 
   async goto(url: string) {
@@ -88,6 +88,21 @@ class FirefoxDriver implements BrowserDriver {
 
   async screenshot(path: string) {
     await this.page.screenshot({ path: path as `${string}.png` });
+  }
+
+  async replaceTab(url: string) {
+    // The new tab first: Firefox over BiDi does not close a window's last tab.
+    const next = await this.browser.newPage();
+    await next.setViewport({ width: 1400, height: 900 });
+    // puppeteer sends BiDi browsingContext.close with promptUnload: false. Firefox ESR 153 then removes
+    // the tab without beforeunload (no event, no prompt) but still unloads the document: visibilitychange
+    // (hidden), pagehide and unload listeners do run on the closed page (checked with listeners that
+    // write to localStorage, read back from the new tab). The app registers none of these, so the step
+    // still shows that the session restores from what was stored by whenSaved(), not from a goodbye.
+    await this.page.close({ runBeforeUnload: false });
+    this.page = next;
+    await next.bringToFront();
+    await next.goto(url, { waitUntil: 'load' });
   }
 
   async close() {

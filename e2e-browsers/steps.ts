@@ -98,6 +98,23 @@ async function readTotals(d: BrowserDriver): Promise<Record<string, number>> {
   return out;
 }
 
+const historyLabels = (d: BrowserDriver) => d.evaluate<string[]>(`(css) => [...document.querySelectorAll(css)].map((li) => li.textContent)`, `${tid('history')} li`);
+
+/**
+ * A fresh page (reloaded or a new tab) came back with the saved session: the notice, the model, the
+ * same history entries with the last one (the edit) current, and its cost (`want`, from the CLI).
+ */
+async function expectRestored(d: BrowserDriver, fileName: string, nodes: number, history: string[], want: Record<string, number>, what: string): Promise<void> {
+  await waitForText(d, tid('notice'), new RegExp(`^Restored your last session: ${fileName.replace(/\./g, '\\.')}, 1 edit`), 30_000);
+  await waitForText(d, tid('notice-action'), 'Start fresh');
+  await expectModelOpen(d, fileName, nodes);
+  const after = await historyLabels(d);
+  expect(JSON.stringify(after) === JSON.stringify(history), `history after ${what} ${JSON.stringify(after)}, before ${JSON.stringify(history)}`);
+  await waitFor(d, 'the edit to be the current version', `(css) => document.querySelector(css)?.className === 'is-current'`, [`${tid('history')} li:last-child`]);
+  await ensureCostPanel(d);
+  await expectTotals(d, want, `the session restored after ${what}`);
+}
+
 export const STEPS: Step[] = [
   {
     name: 'the start screen loads (and the service worker settles)',
@@ -219,21 +236,13 @@ export const STEPS: Step[] = [
       await waitForCount(d, `${tid('history')} li`, 2);
       await ensureCostPanel(d);
       await expectTotals(d, s.sampleTotals!, 'weights back to 2 bits');
-      const labels = () => d.evaluate<string[]>(`(css) => [...document.querySelectorAll(css)].map((li) => li.textContent)`, `${tid('history')} li`);
-      const before = await labels();
+      const before = await historyLabels(d);
 
       // every change is in IndexedDB (the writes follow an edit by a moment); then reload the tab
       await d.evaluate(`() => window.__qonnxStudio.whenSaved().then(() => true)`);
       await d.evaluate(`() => { window.__beforeReload = true; setTimeout(() => location.reload(), 0); return true; }`);
       await waitFor(d, 'the page to reload', `() => window.__beforeReload === undefined && document.readyState === 'complete'`, [], 30_000);
-      await waitForText(d, tid('notice'), new RegExp(`^Restored your last session: ${fileName.replace(/\./g, '\\.')}, 1 edit`), 30_000);
-      await waitForText(d, tid('notice-action'), 'Start fresh');
-      await expectModelOpen(d, fileName, f.sample.nodes);
-      const after = await labels();
-      expect(JSON.stringify(after) === JSON.stringify(before), `history after the reload ${JSON.stringify(after)}, before ${JSON.stringify(before)}`);
-      await waitFor(d, 'the edit to be the current version', `(css) => document.querySelector(css)?.className === 'is-current'`, [`${tid('history')} li:last-child`]);
-      await ensureCostPanel(d);
-      await expectTotals(d, s.sampleTotals!, 'the restored session');
+      await expectRestored(d, fileName, f.sample.nodes, before, s.sampleTotals!, 'the reload');
 
       // undo goes back to the file as opened: the 4-bit export, its cost
       await blur(d);
@@ -245,6 +254,34 @@ export const STEPS: Step[] = [
       await d.click(tid('cmd-export-onnx'));
       const dl = await nextDownload(d, n);
       expect(dl.bytes.equals(readFileSync(s.exportedPath!)), `after the restore and undo the model exports ${dl.bytes.length} bytes that differ from the file as opened (${readFileSync(s.exportedPath!).length} bytes)`);
+    },
+  },
+  {
+    name: 'a tab closed without unload handlers comes back in a new tab',
+    async run(d, f, s) {
+      // The previous step left the file as opened current: redo makes the 2-bit edit current again.
+      const fileName = basename(s.exportedPath!);
+      await blur(d);
+      await d.press('Control+Shift+z');
+      await waitFor(d, 'the edit to be current again', `(css) => document.querySelector(css)?.className === 'is-current'`, [`${tid('history')} li:last-child`]);
+      await ensureCostPanel(d);
+      await expectTotals(d, s.sampleTotals!, 'redo');
+      const before = await historyLabels(d);
+      await d.evaluate(`() => window.__qonnxStudio.whenSaved().then(() => true)`);
+      // the closed page's errors would go with it: collect them now
+      const errors = await d.evaluate<string[]>(`() => window.__testErrors.splice(0)`);
+      expect(errors.length === 0, `the page reported ${errors.length} error(s) before its tab was closed:\n      ${errors.join('\n      ')}`);
+      await d.replaceTab(f.appUrl);
+      await waitFor(d, 'the page hooks in the new tab', `() => Array.isArray(window.__testErrors)`);
+      await expectRestored(d, fileName, f.sample.nodes, before, s.sampleTotals!, 'the tab was closed');
+      const n = await downloadsSoFar(d);
+      await blur(d);
+      await d.click(tid('export-menu'));
+      await d.click(tid('cmd-export-onnx'));
+      const dl = await nextDownload(d, n);
+      writeFileSync(join(f.outDir, 'closed-tab-' + dl.name), dl.bytes);
+      const cli = f.cliCost(join(f.outDir, 'closed-tab-' + dl.name));
+      for (const [, key] of TOTALS) expect(cli[key] === s.sampleTotals![key], `${key}: the model restored in the new tab exports a file the CLI costs at ${fmt(cli[key])}, the edited model costs ${fmt(s.sampleTotals![key])}`);
     },
   },
   {

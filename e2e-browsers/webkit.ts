@@ -114,6 +114,19 @@ class WebKitDriver implements BrowserDriver {
     writeFileSync(path, Buffer.from(await this.driver.takeScreenshot(), 'base64'));
   }
 
+  async replaceTab(url: string) {
+    const old = await this.driver.getWindowHandle();
+    await this.driver.switchTo().newWindow('tab');
+    const next = await this.driver.getWindowHandle();
+    // WebDriver's Close Window: WebKitGTK 2.50 fires no beforeunload, but it unloads the page normally,
+    // so visibilitychange (hidden), pagehide and unload listeners do run (checked as in firefox.ts). The
+    // app registers none of them.
+    await this.driver.switchTo().window(old);
+    await this.driver.close();
+    await this.driver.switchTo().window(next);
+    await this.driver.get(url);
+  }
+
   async close() {
     try {
       await this.driver.quit();
