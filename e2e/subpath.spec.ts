@@ -106,6 +106,19 @@ test.describe('with the service worker', () => {
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   });
 
+  test('a file that fails to open before the worker takes over keeps its message (no reload erases it)', async ({ page }) => {
+    await page.goto(server.url);
+    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+    // picked at once, on the first visit: the worker is still installing
+    await pickFiles(page, [{ name: 'notes.onnx', bytes: new TextEncoder().encode('this is not a model at all') }]);
+    await expect(page.getByTestId('notice')).toHaveClass(/notice-error/);
+    const message = await page.getByTestId('notice').textContent();
+    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 }).toBe(true);
+    await page.waitForTimeout(1000);
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    await expect(page.getByTestId('notice')).toHaveText(message!);
+  });
+
   test('works offline once loaded: the shell, the samples and the .wasm come from the cache', async ({ page, context }) => {
     await page.goto(server.url);
     await waitForIsolation(page);

@@ -5,8 +5,9 @@
  *
  * Isolation needs the page itself to come from the service worker. On the very first visit the
  * page was loaded before the worker existed, so when the worker takes control the page reloads
- * once, but only if no model is open or opening (an open model is never thrown away; the next visit
- * is isolated anyway) and only once per tab session (no loop when a browser ignores the headers).
+ * once, but only if no model is open or opening and no message is showing (an open model, or the
+ * error of a file that failed to open, is never thrown away; the next visit is isolated anyway) and
+ * only once per tab session (no loop when a browser ignores the headers).
  */
 import { useApp } from './store.js';
 
@@ -28,7 +29,8 @@ export function registerServiceWorker(): void {
     // An update replacing the worker of an isolated page needs nothing.
     if (startedControlled || self.crossOriginIsolated || reloadedBefore()) return;
     const st = useApp.getState();
-    if (st.doc || st.loading) return;
+    // nor when a message is on screen (a file that failed to open: the reload would erase why)
+    if (st.doc || st.loading || st.notice) return;
     try {
       sessionStorage.setItem(RELOADED_KEY, String(Date.now()));
     } catch {
