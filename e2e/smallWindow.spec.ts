@@ -107,3 +107,36 @@ test('at 1400x900 the top bar holds a model in one row', async ({ page }) => {
   const help = (await page.locator('header.topbar button.icon').last().boundingBox())!;
   expect(Math.abs(help.y - open.y)).toBeLessThan(2);
 });
+
+test('the overview map shrinks in a short graph area and still moves the view where it is clicked', async ({ page }) => {
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await page.goto('/');
+  await page.getByTestId(`sample-${ESPCN}`).click();
+  await expectModelOpen(page, ESPCN, 20);
+  const minimap = page.getByTestId('minimap');
+  const full = (await minimap.boundingBox())!;
+  // the cost panel takes the lower part of the work area: the map keeps to about a third of what is left
+  await page.getByTestId('cost-button').click();
+  await expect(page.getByTestId('cost-panel')).toBeVisible();
+  const area = (await page.locator('.graph-area').boundingBox())!;
+  await expect.poll(async () => (await minimap.boundingBox())!.height).toBeLessThan(full.height);
+  const small = (await minimap.boundingBox())!;
+  expect(small.height).toBeLessThanOrEqual(area.height / 3 + 1);
+  expect(small.width / small.height).toBeCloseTo(full.width / full.height, 1);
+  await page.screenshot({ path: test.info().outputPath('minimap-1024.png') });
+
+  // a click near the map's top shows the input, near its bottom the output: clicks land where the map shows them
+  const ioVisible = async (label: string) =>
+    page.evaluate(([label, a]) => {
+      const card = [...document.querySelectorAll('.react-flow__node')].find((n) => n.textContent?.toLowerCase().startsWith(label));
+      if (!card) return false;
+      const r = card.getBoundingClientRect();
+      return r.bottom > a.y && r.top < a.y + a.height && r.right > a.x && r.left < a.x + a.width;
+    }, [label, area] as const);
+  await page.mouse.click(small.x + small.width / 2, small.y + small.height - 3);
+  await expect.poll(() => ioVisible('output')).toBe(true);
+  expect(await ioVisible('input')).toBe(false);
+  await page.mouse.click(small.x + small.width / 2, small.y + 3);
+  await expect.poll(() => ioVisible('input')).toBe(true);
+  expect(await ioVisible('output')).toBe(false);
+});

@@ -48,15 +48,19 @@ export function Minimap({ layout, viewport, size, onMove }: { layout: LayoutStat
     ctx.strokeRect(x0, y0, Math.max(3, x1 - x0), Math.max(3, y1 - y0));
   }, [viewport, size, layout, scale, ox, oy]);
 
+  // shown smaller in a small graph area (a short pane under an open panel, a narrow window), so that it
+  // never takes more than about a third of the area's height or a quarter of its width
+  const shown = Math.max(0.5, Math.min(1, size.h / (3 * H), size.w / (4 * W)));
   const move = (ev: React.PointerEvent) => {
     const r = (ev.currentTarget as HTMLElement).getBoundingClientRect();
-    onMove((ev.clientX - r.left - ox) / scale, (ev.clientY - r.top - oy) / scale);
+    onMove(((ev.clientX - r.left) / shown - ox) / scale, ((ev.clientY - r.top) / shown - oy) / scale);
   };
   return (
     <canvas
       ref={ref}
       className="minimap"
-      style={{ width: W, height: H }}
+      data-testid="minimap"
+      style={{ width: W * shown, height: H * shown }}
       title="Overview: click or drag to move"
       onPointerDown={(e) => {
         (e.currentTarget as HTMLElement).setPointerCapture(e.pointerId);
