@@ -6,7 +6,7 @@
 import { indexGraph } from '../ir/graphIndex.js';
 import type { Model, Node } from '../ir/types.js';
 import { tensorShape, tensorValues, toNumbers } from '../onnx/tensorData.js';
-import { BIPOLAR, FLOAT16, FLOAT32, intType, scaledIntType, tryParseDataType, type DataType } from '../qonnx/datatypes.js';
+import { BIPOLAR, FLOAT16, FLOAT32, intType, onnxIntType, scaledIntType, tryParseDataType, type DataType } from '../qonnx/datatypes.js';
 import type { F32Tensor } from '../qonnx/opTypes.js';
 import { resolveCustomOp } from '../qonnx/registry.js';
 import { attrMap } from './shapeInference.js';
@@ -28,13 +28,15 @@ export interface DatatypeResult {
 
 const IDENTITY_OPS = new Set(['Reshape', 'Transpose', 'Flatten', 'Slice', 'Gather', 'Identity', 'Expand', 'MaxPool', 'GlobalMaxPool', 'Squeeze', 'Unsqueeze', 'Tile', 'Pad', 'Concat', 'Clip']);
 const MAC_OPS = new Set(['MatMul', 'Gemm', 'Conv', 'Add', 'Sub', 'Mul']);
-const ONNX_INT_TYPES: Record<number, DataType | undefined> = {};
-
-function onnxIntType(elemType: number): DataType | undefined {
-  if (elemType in ONNX_INT_TYPES) return ONNX_INT_TYPES[elemType];
-  const m: Record<number, [number, boolean]> = { 2: [8, false], 3: [8, true], 4: [16, false], 5: [16, true], 6: [32, true], 7: [64, true], 12: [32, false], 13: [64, false], 21: [4, false], 22: [4, true], 25: [2, false], 26: [2, true] };
-  const e = m[elemType];
-  return (ONNX_INT_TYPES[elemType] = e ? intType(e[0], e[1]) : undefined);
+/**
+ * The output datatype of a MAC op (MatMul, Gemm, Conv, Add, Sub, Mul) on these input datatypes, before
+ * SCALEDINT is turned into FLOAT32 where scaled integers are not allowed: INT32 / UINT32 on integers,
+ * SCALEDINT<32> on integer, fixed-point and scaled-integer mixes, else FLOAT32.
+ */
+export function macOutputType(op: string, inTypes: readonly DataType[]): DataType {
+  if (inTypes.every((d) => d.isInteger)) return intType(32, inTypes.some((d) => d.signed) || op === 'Sub');
+  if (inTypes.every((d) => d.isInteger || d.isFixedPoint || d.kind === 'scaledint')) return scaledIntType(32);
+  return FLOAT32;
 }
 
 export function inferDatatypes(model: Model, opts: DatatypeOptions = {}): DatatypeResult {
@@ -100,11 +102,7 @@ export function inferDatatypes(model: Model, opts: DatatypeOptions = {}): Dataty
     }
     if (n.domain && n.domain !== 'ai.onnx') return undefined; // unknown custom domain: keep annotations
     if (op === 'Sign') return [BIPOLAR];
-    if (MAC_OPS.has(op)) {
-      if (inTypes.every((d) => d.isInteger)) return [inTypes.some((d) => d.signed) || op === 'Sub' ? intType(32, true) : intType(32, false)];
-      if (inTypes.every((d) => d.isInteger || d.isFixedPoint || d.kind === 'scaledint')) return [finish(scaledIntType(32))];
-      return [FLOAT32];
-    }
+    if (MAC_OPS.has(op)) return [finish(macOutputType(op, inTypes))];
     if (IDENTITY_OPS.has(op)) return [inTypes[0] ?? FLOAT32];
     if (op === 'Resize' || op === 'Upsample') {
       const mode = String(attrMap(n).mode ?? 'nearest').toLowerCase();

@@ -13,9 +13,9 @@ import { annotateDatatypes, giveUniqueNodeNames, giveUniqueParameterTensors, rem
 import { foldConstants } from '../passes/foldConstants.js';
 import { toFixpointTask } from '../passes/pass.js';
 import { runSync, type Task, type TaskProgress } from '../task.js';
-import { FLOAT32, intType, parseDataType, scaledIntType, tryParseDataType, type DataType } from '../qonnx/datatypes.js';
+import { FLOAT32, parseDataType, tryParseDataType, type DataType } from '../qonnx/datatypes.js';
 import { CHANNELS_LAST_DOMAIN } from '../qonnx/registry.js';
-import { inferDatatypes } from './datatypeInference.js';
+import { inferDatatypes, macOutputType } from './datatypeInference.js';
 import { floatQuantizerOf, type FloatQuantizerNote } from './floatQuantizers.js';
 import { inferShapes, attrMap } from './shapeInference.js';
 import { pyJson, type PyValue } from './pyJson.js';
@@ -378,7 +378,7 @@ function costNode(
   let idt = dtOf(i0), wdt = dtOf(i1);
   // a channels-last Conv's output takes input 0's datatype (the reference's wrapper rule); its cost
   // uses the output datatype the standard Conv would have (datatypeInference's MAC rule)
-  let odt = op === 'Conv' && n.domain === CHANNELS_LAST_DOMAIN ? macOutputType((n.input ?? []).filter(Boolean).map((t) => dtOf(t))) : dtOf(o0);
+  let odt = op === 'Conv' && n.domain === CHANNELS_LAST_DOMAIN ? macOutputType('Conv', (n.input ?? []).filter(Boolean).map((t) => dtOf(t))) : dtOf(o0);
   let referenceFails: string | undefined;
   if (q) {
     // bit widths from the element types: SCALEDINT<8> for an int8 input with a scale, as the QDQ form's DequantizeLinear gives
@@ -473,13 +473,6 @@ function costNode(
     c.beyondReference = q ? 'qoperator' : 'channels-last';
   }
   return c;
-}
-
-/** The standard Conv's output datatype for these input datatypes (datatypeInference.ts, scaled-int allowed). */
-function macOutputType(ins: DataType[]): DataType {
-  if (ins.every((d) => d.isInteger)) return intType(32, ins.some((d) => d.signed));
-  if (ins.every((d) => d.isInteger || d.isFixedPoint || d.kind === 'scaledint')) return scaledIntType(32);
-  return FLOAT32;
 }
 
 function finish(

@@ -14,7 +14,7 @@
  * accumulator INT32. qonnx-inference-cost has no cost model for any of these op types.
  */
 import type { Node } from '../ir/types.js';
-import { FLOAT16, FLOAT32, intType, scaledIntType, type DataType } from '../qonnx/datatypes.js';
+import { FLOAT16, FLOAT32, onnxIntType, scaledIntType, type DataType } from '../qonnx/datatypes.js';
 
 export interface QOperatorSpec {
   /** the float op it computes on dequantized values */
@@ -69,13 +69,10 @@ export function qOperatorOf(n: Node): QOperatorSpec | undefined {
   return Object.prototype.hasOwnProperty.call(SPECS, n.opType ?? '') ? SPECS[n.opType ?? ''] : undefined;
 }
 
-/** Bits and signedness of the ONNX integer element types (INT4 = 22, UINT4 = 21, INT2 = 26, UINT2 = 25). */
-const INT_ELEMS: Record<number, [number, boolean]> = { 2: [8, false], 3: [8, true], 4: [16, false], 5: [16, true], 6: [32, true], 7: [64, true], 12: [32, false], 13: [64, false], 21: [4, false], 22: [4, true], 25: [2, false], 26: [2, true] };
-
 /** (U)INT<n> of an ONNX integer element type, SCALEDINT<n> when `scaled`; FLOAT32 / FLOAT16 for floats; undefined when unknown. */
 export function elemDatatype(elemType: number, scaled: boolean): DataType | undefined {
-  const e = INT_ELEMS[elemType];
-  if (e) return scaled ? scaledIntType(e[0]) : intType(e[0], e[1]);
+  const int = onnxIntType(elemType);
+  if (int) return scaled ? scaledIntType(int.bitwidth) : int;
   if (elemType === 10) return FLOAT16;
   if (elemType === 1 || elemType === 11 || elemType === 16) return FLOAT32;
   return undefined;
@@ -120,7 +117,7 @@ export function linearQuantizerBadge(n: Node, elemOf: (t: string | undefined) =>
   }
   if (n.opType === 'DequantizeLinear') {
     const e = elemOf(i[0]);
-    return INT_ELEMS[e] ? elemDatatype(e, false)?.name : undefined;
+    return onnxIntType(e)?.name;
   }
   return undefined;
 }

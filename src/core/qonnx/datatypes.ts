@@ -49,6 +49,15 @@ export function intType(bits: number, signed: boolean): DataType {
   return make({ kind: signed ? 'int' : 'uint', name, bitwidth: bits, signed, isInteger: true, isFixedPoint: false, isFloat: false, min, max }, (v) => isInt(v) && v >= min && v <= max);
 }
 
+/** Bits and signedness of the ONNX integer element types (INT4 = 22, UINT4 = 21, INT2 = 26, UINT2 = 25). */
+const ONNX_INT_ELEMS: Record<number, [number, boolean]> = { 2: [8, false], 3: [8, true], 4: [16, false], 5: [16, true], 6: [32, true], 7: [64, true], 12: [32, false], 13: [64, false], 21: [4, false], 22: [4, true], 25: [2, false], 26: [2, true] };
+
+/** (U)INT<n> of an ONNX integer element type; undefined for any other element type. */
+export function onnxIntType(elemType: number): DataType | undefined {
+  const e = ONNX_INT_ELEMS[elemType];
+  return e ? intType(e[0], e[1]) : undefined;
+}
+
 export function fixedType(width: number, intBits: number): DataType {
   if (!(Number.isInteger(width) && Number.isInteger(intBits) && width >= 1 && intBits < width))
     throw new Error(`Invalid FIXED<${width},${intBits}>: need integer bits below the total width`);
