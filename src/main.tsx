@@ -4,7 +4,7 @@ import '@xyflow/react/dist/base.css';
 import './app/styles.css';
 import { App } from './app/App.js';
 import { useApp } from './app/store.js';
-import { openFiles, warmUpPage } from './app/open.js';
+import { openFiles, pageGraphState, warmUpPage } from './app/open.js';
 import { warmUpGraphView } from './app/graph/warmUpView.js';
 import { useExplore } from './app/explore/exploreStore.js';
 import { modelWorker } from './app/workerClient.js';
@@ -18,7 +18,7 @@ createRoot(document.getElementById('root')!).render(
 );
 
 // Test and benchmark hook: the stores (the app's, the explorer's), and the same open path a drop uses.
-(window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp, useExplore, openFiles, whenSaved };
+(window as unknown as { __qonnxStudio?: unknown }).__qonnxStudio = { useApp, useExplore, openFiles, whenSaved, pageGraphState };
 
 // The session is kept in IndexedDB as the user works; the last one comes back unless the address asks for
 // another model (?url= of a model this tab's session did not come from).

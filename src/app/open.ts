@@ -2,13 +2,14 @@
 import { current, newHistory, type History } from '../core/ir/history.js';
 import type { DecodedModel, WarmUp } from '../workers/model.worker.js';
 import { primeAnalysisTask } from '../core/analysis/modelAnalysis.js';
+import { primeQuantizerHistogram } from '../core/view/quantizerHistogram.js';
 import { indexGraphTask } from '../core/ir/graphIndex.js';
 import { unpackViewTask } from '../core/view/viewTransport.js';
 import { layoutState } from './useLayout.js';
-import { decodeModelTask } from '../core/onnx/codec.js';
+import { decodeModelDeferred, decodeModelTask, type DeferredModel } from '../core/onnx/codec.js';
 import type { Model } from '../core/ir/types.js';
 import { runCooperative } from '../core/task.js';
-import { externalLocations, GROUP_BY_DEFAULT, layoutKey, useApp } from './store.js';
+import { GROUP_BY_DEFAULT, layoutKey, useApp } from './store.js';
 import { cancelTask, isCancelled, newTaskId } from './tasks.js';
 import { Comlink, modelWorker, unwrap } from './workerClient.js';
 
@@ -60,40 +61,76 @@ const progress = (fileName: string) => {
 };
 
 /**
- * The page's own copy of the model being opened. The worker sends the file's bytes as soon as it has
- * read them; the page decodes them in short slices (BACKGROUND_SLICE_MS) while the worker decodes, analyses and
- * lays out, so this decode is off the critical path and never freezes the page.
+ * The file's bytes as the page receives them: the worker sends a copy as soon as it has read the file,
+ * before it decodes. The page keeps them (the saved session stores the file as opened) and decodes its
+ * own editable copy of the model from them, without its graph until after the first picture
+ * (decodeModelDeferred).
  */
 interface PageCopy {
   onBytes: (bytes: Uint8Array) => void;
   bytes: Promise<Uint8Array>;
-  model: Promise<{ model: Model; ms: number }>;
 }
 
-function pageCopy(fileName: string, seq: number): PageCopy {
+function pageCopy(): PageCopy {
   let got: (b: Uint8Array) => void = () => undefined;
   const bytes = new Promise<Uint8Array>((r) => (got = r));
-  // a cancelled or superseded open stops decoding its copy too
+  return { onBytes: Comlink.proxy((b: Uint8Array) => got(b)), bytes };
+}
+
+/**
+ * Models with more parts than this (nodes and initializers) have their page copy's graph decoded in
+ * idle time after the first picture: decoding it at the first click would freeze the page (0.4 s on
+ * 20,000 nodes). Smaller ones decode when something first reads the graph (a few ms), so a model
+ * that is only looked at is decoded once, in the worker.
+ */
+const DECODE_WHEN_IDLE_FROM = 5000;
+
+/** The page's copy of the open model (to tell, in tests, whether and why its graph was decoded). */
+let pageModel: { deferred: DeferredModel; fileName: string; idle: boolean } | null = null;
+
+/** Whether the page has decoded the graph of the open model's copy, and whether it did so in idle time. */
+export function pageGraphState(): { fileName: string; decoded: boolean; idle: boolean } | null {
+  return pageModel && { fileName: pageModel.fileName, decoded: pageModel.deferred.decoded, idle: pageModel.idle };
+}
+
+/**
+ * After the first picture, while the page is idle: decode the graph of a large model's page copy and
+ * index it (what selecting a node, editing or searching read first), in short slices. Whatever reads
+ * the graph before this is done decodes the rest at once (decodeModelDeferred).
+ */
+function finishPageCopy(d: DeferredModel, seq: number): void {
   const signal = { get aborted() { return seq !== openSeq; } };
-  const model = bytes.then(async (b) => {
-    const t = performance.now();
-    const m = await runCooperative(decodeModelTask(b, { fileName }), { sliceMs: BACKGROUND_SLICE_MS, signal });
-    // the graph index too, which the model panel asks for at once (a quarter second on 20,000 nodes)
-    await nextTask();
-    if (m.graph) await runCooperative(indexGraphTask(m.graph), { sliceMs: BACKGROUND_SLICE_MS, signal });
-    return { model: m, ms: performance.now() - t };
+  whenIdle(async () => {
+    if (signal.aborted || d.decoded) return;
+    if (pageModel?.deferred === d) pageModel.idle = true;
+    try {
+      await runCooperative(d.graph, { sliceMs: SHORT_SLICE_MS, signal });
+      const g = d.model.graph;
+      if (g && !signal.aborted) await runCooperative(indexGraphTask(g), { sliceMs: SHORT_SLICE_MS, signal });
+    } catch {
+      // cancelled by a newer open; a read of the graph reports its own failure
+    }
   });
-  model.catch(() => undefined); // a file the page cannot decode fails in the worker first, with its message
-  return { onBytes: Comlink.proxy((b: Uint8Array) => got(b)), bytes, model };
+}
+
+/** Run `f` when the page has nothing else to do (at the latest after a second). */
+function whenIdle(f: () => void): void {
+  const ric = (globalThis as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => number }).requestIdleCallback;
+  if (ric) ric(f, { timeout: 1000 });
+  else setTimeout(f, 50);
 }
 
 /**
  * Longest stretch of work on the page between two turns of its event loop while opening (ms): short,
- * because on a busy machine a slice takes several times its CPU time. The decode of the page's copy
- * runs beside the worker's longer work, so its slices can be shorter still.
+ * because on a busy machine a slice takes several times its CPU time.
  */
 const SLICE_MS = 16;
-const BACKGROUND_SLICE_MS = 8;
+/**
+ * Shorter slices: taking in the analysis (40,000 rows on 20,000 nodes, whose garbage collections land
+ * inside a slice: 16 ms slices made 55-70 ms tasks) and the page's own decode after the first picture,
+ * beside panning and clicking.
+ */
+const SHORT_SLICE_MS = 8;
 /** A turn of the event loop (input, rendering) between two stages of work. */
 const nextTask = () => new Promise<void>((r) => setTimeout(r, 0));
 /** A turn, unless this stage took under a few milliseconds (a small model's stages all do). */
@@ -116,23 +153,24 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
   // what the worker sent, a slice at a time (JSON slices: see core/io/jsonSlices.ts)
   const view = await runCooperative(unpackViewTask(d.view), { sliceMs: SLICE_MS });
   const receive = performance.now() - tReceive;
-  const tWait = performance.now();
-  const copied = await Promise.all([copy.model, copy.bytes]).catch((e: unknown) => {
-    if (seq === openSeq) throw e;
-  });
-  if (!copied || seq !== openSeq) return; // cancelled or superseded meanwhile
-  const [{ model, ms: pageDecode }, bytes] = copied;
-  const pageWait = performance.now() - tWait;
+  const bytes = await copy.bytes; // sent before the worker decoded: here long ago
+  if (seq !== openSeq) return; // cancelled or superseded meanwhile
+  const tPage = performance.now();
+  // the page's own copy: the model's fields now, its graph after the first picture
+  const deferred = decodeModelDeferred(bytes, { fileName });
+  const model = deferred.model;
+  pageModel = { deferred, fileName, idle: false };
+  const pageDecode = performance.now() - tPage;
   await breathe(tReceive);
   const tPrime = performance.now();
-  await runCooperative(primeAnalysisTask(model, d.analysis), { sliceMs: SLICE_MS });
+  await runCooperative(primeAnalysisTask(model, d.analysis), { sliceMs: SHORT_SLICE_MS });
   if (seq !== openSeq) return;
+  primeQuantizerHistogram(model, d.quantizers);
   const prime = performance.now() - tPrime;
   await breathe(tPrime);
   const opened = newHistory(model, `Open ${fileName}`);
   const history = restored ? restored(opened) : opened;
-  const locs = externalLocations(current(history).value);
-  const missingExternal = [...locs].filter((l) => !files.has(l) && !files.has(l.split('/').pop() ?? l));
+  const missingExternal = d.externalLocations.filter((l) => !files.has(l) && !files.has(l.split('/').pop() ?? l));
   const problems = d.problems.slice();
   for (const l of missingExternal)
     problems.unshift({
@@ -149,15 +187,17 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
     externalFiles: files,
     missingExternal,
     openedAt: t0,
-    timings: { ...d.timings, receive: receive + prime, pageDecode, pageWait },
+    timings: { ...d.timings, receive: receive + prime, pageDecode },
     source,
   });
   // The worker already laid out the first view: install it for the file as opened directly.
   useApp.getState().setLayout(layoutState(layoutKey(current(opened).id, false, d.summary.node_count > GROUP_BY_DEFAULT), view, d.layout));
   useApp.getState().setLoading(null);
-  // after the first picture: what listeners do (the saved session copies the file) never delays it
+  // after the first picture: what listeners do (the saved session copies the file) and the page's
+  // own decode of the graph never delay it
   afterPaint(() => {
     for (const l of openedListeners) l({ fileName, bytes, files });
+    if (seq === openSeq && d.summary.node_count + d.summary.initializer_count > DECODE_WHEN_IDLE_FROM) finishPageCopy(deferred, seq);
   });
 }
 
@@ -167,8 +207,8 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
  * first real open runs compiled code. Nothing is installed in the store.
  */
 export async function warmUpPage(w: WarmUp): Promise<void> {
-  const model = await runCooperative(decodeModelTask(w.bytes), { sliceMs: BACKGROUND_SLICE_MS });
-  if (model.graph) await runCooperative(indexGraphTask(model.graph), { sliceMs: BACKGROUND_SLICE_MS });
+  const model = await runCooperative(decodeModelTask(w.bytes), { sliceMs: SHORT_SLICE_MS });
+  if (model.graph) await runCooperative(indexGraphTask(model.graph), { sliceMs: SHORT_SLICE_MS });
   const view = await runCooperative(unpackViewTask(w.result.view), { sliceMs: SLICE_MS });
   await runCooperative(primeAnalysisTask(model, w.result.analysis), { sliceMs: SLICE_MS });
   layoutState('warm-up', view, w.result.layout);
@@ -203,7 +243,7 @@ export async function openFiles(files: File[], opts: OpenOptions = {}): Promise<
   try {
     const prog = progress(model.name);
     const seq = openSeq;
-    const copy = pageCopy(model.name, seq);
+    const copy = pageCopy();
     const d = await openTaskRun(async (id) => unwrap(await modelWorker().decodeFile(model, prog, id, copy.onBytes)));
     if (d) await install(d, copy, seq, model.name, data, t0, opts.source, opts.history);
   } catch (e) {
@@ -219,7 +259,7 @@ export async function openUrl(url: string): Promise<void> {
   try {
     const prog = progress(name);
     const seq = openSeq;
-    const copy = pageCopy(name, seq);
+    const copy = pageCopy();
     const d = await openTaskRun(async (id) => unwrap(await modelWorker().fetchModel(new URL(url, document.baseURI).href, prog, id, copy.onBytes)));
     if (d) await install(d, copy, seq, d.fileName, new Map(), t0, url);
   } catch (e) {

@@ -11,7 +11,7 @@ import { validateModel } from '../core/ir/validate.js';
 import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
 import { correspondingNode, hasTensor } from '../core/ir/correspond.js';
-import { externalRef, isExternal } from '../core/onnx/tensorData.js';
+import { externalLocations as externalLocationsOf } from '../core/onnx/externalTensors.js';
 import type { ViewGraph } from '../core/view/viewGraph.js';
 import type { CostReport } from '../core/analysis/inferenceCost.js';
 import type { TaskProgress } from '../core/task.js';
@@ -155,15 +155,21 @@ export function currentModel(s: Pick<AppState, 'doc'>): Model | null {
   return s.doc ? current(s.doc.history).value : null;
 }
 
+/**
+ * The worker's summary when the current version is the model as opened (it describes that version
+ * only): answers about it without reading the page's copy of the graph, which may not be decoded yet.
+ */
+export function openedSummary(s: Pick<AppState, 'doc'>): ModelSummary | null {
+  return s.doc && current(s.doc.history).value === s.doc.history.versions[0].value ? s.doc.summary : null;
+}
+
 export function currentVersionId(s: Pick<AppState, 'doc'>): number {
   return s.doc ? current(s.doc.history).id : 0;
 }
 
 /** External data locations referenced by tensors of the model. */
 export function externalLocations(model: Model): Set<string> {
-  const locs = new Set<string>();
-  for (const t of model.graph?.initializer ?? []) if (isExternal(t)) locs.add(externalRef(t)?.location ?? '');
-  return locs;
+  return new Set(externalLocationsOf(model));
 }
 
 let focusSeq = 0;

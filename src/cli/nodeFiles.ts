@@ -5,9 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelError } from '../core/errors.js';
-import type { Attribute, Graph, Model, Tensor } from '../core/ir/types.js';
+import type { Model, Tensor } from '../core/ir/types.js';
 import { decodeModel, MAX_PROTOBUF_BYTES } from '../core/onnx/codec.js';
-import { externalRef, isExternal, type ExternalRef } from '../core/onnx/tensorData.js';
+import { externalLocations, externalTensors } from '../core/onnx/externalTensors.js';
+import { externalRef } from '../core/onnx/tensorData.js';
+
+export { externalLocations, externalTensors, type ExternalTensor } from '../core/onnx/externalTensors.js';
 
 export interface LoadedModel {
   /** absolute path of the model file */
@@ -55,58 +58,6 @@ export function readModelFile(file: string): LoadedModel {
 }
 
 // ---- external data ----
-
-export interface ExternalTensor {
-  tensor: Tensor;
-  ref: ExternalRef;
-}
-
-function collectFromTensor(t: Tensor | null | undefined, out: ExternalTensor[]): void {
-  if (t && isExternal(t)) out.push({ tensor: t, ref: externalRef(t)! });
-}
-
-function collectFromAttributes(attrs: readonly Attribute[] | null | undefined, out: ExternalTensor[]): void {
-  for (const a of attrs ?? []) {
-    collectFromTensor(a.t, out);
-    for (const t of a.tensors ?? []) collectFromTensor(t, out);
-    if (a.sparseTensor) {
-      collectFromTensor(a.sparseTensor.values, out);
-      collectFromTensor(a.sparseTensor.indices, out);
-    }
-    for (const s of a.sparseTensors ?? []) {
-      collectFromTensor(s.values, out);
-      collectFromTensor(s.indices, out);
-    }
-    if (a.g) collectFromGraph(a.g, out);
-    for (const g of a.graphs ?? []) collectFromGraph(g, out);
-  }
-}
-
-function collectFromGraph(g: Graph, out: ExternalTensor[]): void {
-  for (const t of g.initializer ?? []) collectFromTensor(t, out);
-  for (const s of g.sparseInitializer ?? []) {
-    collectFromTensor(s.values, out);
-    collectFromTensor(s.indices, out);
-  }
-  for (const n of g.node ?? []) collectFromAttributes(n.attribute, out);
-}
-
-/** Every tensor of the model (graph, subgraphs, functions, training info) whose data is external. */
-export function externalTensors(model: Model): ExternalTensor[] {
-  const out: ExternalTensor[] = [];
-  if (model.graph) collectFromGraph(model.graph, out);
-  for (const f of model.functions ?? []) for (const n of f.node ?? []) collectFromAttributes(n.attribute, out);
-  for (const ti of model.trainingInfo ?? []) {
-    if (ti.initialization) collectFromGraph(ti.initialization, out);
-    if (ti.algorithm) collectFromGraph(ti.algorithm, out);
-  }
-  return out;
-}
-
-/** Distinct external-data locations, in first-use order. */
-export function externalLocations(model: Model): string[] {
-  return [...new Set(externalTensors(model).map((e) => e.ref.location))];
-}
 
 /**
  * Absolute path of an external-data location. Like the ONNX checker, only paths inside the model's

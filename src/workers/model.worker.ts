@@ -9,6 +9,8 @@ import { readAll, type Progress } from '../core/io/readStream.js';
 import { validateModel, type GraphProblem } from '../core/ir/validate.js';
 import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
+import { externalLocations } from '../core/onnx/externalTensors.js';
+import { quantizerHistogram, type QuantizerHistogram } from '../core/view/quantizerHistogram.js';
 import { readExternalWeights } from './externalWeights.js';
 import { layeredLayout } from '../core/layout/layered.js';
 import { withAllQuantBits } from '../core/ir/quantEdit.js';
@@ -42,6 +44,10 @@ export interface DecodedModel {
   view: PackedView;
   layout: LayoutPayload;
   timings: Record<string, number>;
+  /** the external-data files the model's tensors name */
+  externalLocations: string[];
+  /** the model panel's quantizer counts */
+  quantizers: QuantizerHistogram;
 }
 
 /** Positions by view node (x, y per id), and every edge's route: points of routeIds[i] are routeXY[2*routeStart[i] .. 2*routeStart[i+1]). */
@@ -172,8 +178,9 @@ async function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRea
       return d;
     };
   })();
-  // The page gets its own copy of the bytes now, and decodes it while this worker works; this worker
-  // keeps its model for analyses that need the tensors (cost, ...).
+  // The page gets its own copy of the bytes now (it keeps the file as opened, and decodes its editable
+  // copy of the graph only after the first picture, or when something reads it); this worker keeps
+  // its model for what needs the tensors (cost, execution, ...).
   if (onBytes) {
     const copy = bytes.slice();
     void onBytes(Comlink.transfer(copy, [copy.buffer]));
@@ -205,7 +212,7 @@ async function decodeBytes(bytes: Uint8Array, fileName: string, t0: number, tRea
   docs.clear(); // one open model at a time; the previous one's memory is released
   docs.set(docId, model);
   return {
-    result: { docId, problems, summary, analysis, view: packed, layout: payload, timings: { read: tRead - t0, copy: send, decode, check, analyse, view: viewMs, layout, pack } },
+    result: { docId, problems, summary, analysis, view: packed, layout: payload, externalLocations: externalLocations(model), quantizers: quantizerHistogram(model), timings: { read: tRead - t0, copy: send, decode, check, analyse, view: viewMs, layout, pack } },
     transfer: buffers,
   };
 }

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { costJson, partialSummary, type CostReport, type NodeCost } from '../../core/analysis/inferenceCost.js';
 import { costCsv } from '../../core/analysis/costCsv.js';
 import { download } from '../download.js';
-import { currentModel, useApp } from '../store.js';
+import { currentModel, openedSummary, useApp } from '../store.js';
 import { modelWorker, unwrap } from '../workerClient.js';
 import { CostCharts } from './CostCharts.js';
 import { fmtBits, fmtInt, fmtSi, pct } from './format.js';
@@ -59,7 +59,11 @@ export function CostPanel() {
   const totalBops = Number(report?.total_cost.total_bops ?? 0);
   // the what-if line changes Quant nodes only: a model without one (QOperator, FINN thresholds) has no question to ask
   const model = useApp((s) => currentModel(s));
-  const hasQuant = useMemo(() => (model?.graph?.node ?? []).some((n) => n.opType === 'Quant'), [model]);
+  const opened = useApp((s) => openedSummary(s));
+  const hasQuant = useMemo(
+    () => (opened ? Object.keys(opened.op_histogram).some((k) => k.endsWith('::Quant')) : (model?.graph?.node ?? []).some((n) => n.opType === 'Quant')),
+    [model, opened],
+  );
 
   const rows = useMemo(() => {
     if (!report) return [];

@@ -86,6 +86,14 @@ const CHUNK = 2000;
 const SHARE_MIN_BYTES = 4096;
 const contentKey = (t: Tensor) => `${t.dataType ?? 0}:${t.rawData?.byteLength ?? 0}`;
 
+function addByContent(map: Map<string, { t: Tensor; ref: number }[]>, t: Tensor, ref: number): void {
+  if ((t.rawData?.byteLength ?? 0) < SHARE_MIN_BYTES) return;
+  const k = contentKey(t);
+  const list = map.get(k);
+  if (list) list.push({ t, ref });
+  else map.set(k, [{ t, ref }]);
+}
+
 /**
  * Which graph elements are already stored, and in which chunk. Identity (not content) is what
  * structural sharing keeps, so maps on the objects find them without encoding or hashing anything.
@@ -95,36 +103,42 @@ export class StoredParts {
   private readonly byId = new Map<number, Part>();
   private readonly chunkOf = new Map<number, number>();
   private readonly chunks = new Map<number, number>();
-  private readonly baseIndex: Record<ListName, Map<object, number>>;
-  /** known tensors with raw data by type and size, for matching the content of new objects */
+  /** the opened model's parts by list, and its tensors by content (built at the first diff: see baseParts) */
+  private opened: { index: Record<ListName, Map<object, number>>; byContent: Map<string, { t: Tensor; ref: number }[]> } | null = null;
+  /** tensors with raw data of written parts, by type and size, for matching the content of new objects */
   private readonly byContent = new Map<string, { t: Tensor; ref: number }[]>();
   /** chunk id -> chunks whose tensor data its tensors share (kept while it is) */
   readonly dataSource = new Map<number, Set<number>>();
   next = 1;
 
-  constructor(base: Model) {
-    const g = (base.graph ?? {}) as Graph;
-    this.baseIndex = Object.fromEntries(LISTS.map((l) => [l, new Map<object, number>()])) as Record<ListName, Map<object, number>>;
-    for (const l of LISTS) ((g[l] ?? []) as object[]).forEach((p, i) => this.baseIndex[l].set(p, i));
-    (g.initializer ?? []).forEach((t, i) => this.index(t, i));
-  }
+  constructor(private readonly openedModel: Model) {}
 
-  private index(t: Tensor, ref: number): void {
-    if ((t.rawData?.byteLength ?? 0) < SHARE_MIN_BYTES) return;
-    const k = contentKey(t);
-    const list = this.byContent.get(k);
-    if (list) list.push({ t, ref });
-    else this.byContent.set(k, [{ t, ref }]);
+  /**
+   * The opened model's graph, indexed when a version is first compared with it (not when the session
+   * starts: the page decodes the opened graph after the first picture, and a session that is never
+   * edited never needs it).
+   */
+  private baseParts(): NonNullable<StoredParts['opened']> {
+    if (this.opened) return this.opened;
+    const g = (this.openedModel.graph ?? {}) as Graph;
+    const index = Object.fromEntries(LISTS.map((l) => [l, new Map<object, number>()])) as Record<ListName, Map<object, number>>;
+    for (const l of LISTS) ((g[l] ?? []) as object[]).forEach((p, i) => index[l].set(p, i));
+    const byContent = new Map<string, { t: Tensor; ref: number }[]>();
+    (g.initializer ?? []).forEach((t, i) => addByContent(byContent, t, i));
+    return (this.opened = { index, byContent });
   }
 
   /** Known tensors whose raw data may equal t's: ref >= 0 an opened initializer, < 0 a part. */
   candidates(t: Tensor): { t: Tensor; ref: number }[] {
     if ((t.rawData?.byteLength ?? 0) < SHARE_MIN_BYTES) return [];
-    return this.byContent.get(contentKey(t)) ?? [];
+    const k = contentKey(t);
+    const opened = this.baseParts().byContent.get(k) ?? [];
+    const parts = this.byContent.get(k) ?? [];
+    return parts.length === 0 ? opened : opened.length === 0 ? parts : [...opened, ...parts];
   }
 
   base(list: ListName, p: object): number | undefined {
-    return this.baseIndex[list].get(p);
+    return this.baseParts().index[list].get(p);
   }
 
   part(p: object): number | undefined {
@@ -137,7 +151,7 @@ export class StoredParts {
     this.byId.set(id, p);
     this.chunkOf.set(id, chunk);
     this.chunks.set(chunk, Math.max(this.chunks.get(chunk) ?? 0, id - chunk + 1));
-    if (list === 'initializer') this.index(p as Tensor, -id);
+    if (list === 'initializer') addByContent(this.byContent, p as Tensor, -id);
     if (id >= this.next) this.next = id + 1;
   }
 

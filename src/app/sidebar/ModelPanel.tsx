@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
-import { indexGraph } from '../../core/ir/graphIndex.js';
 import { current } from '../../core/ir/history.js';
-import { quantizerBadge, QONNX_DOMAINS } from '../../core/view/viewGraph.js';
+import { QONNX_DOMAINS } from '../../core/view/viewGraph.js';
+import { quantizerHistogram } from '../../core/view/quantizerHistogram.js';
 import { useApp } from '../store.js';
 import { formatCount } from './format.js';
 import { TensorLink } from './TensorLink.js';
@@ -12,16 +12,7 @@ export function ModelPanel() {
   const doc = useApp((s) => s.doc)!;
   const model = current(doc.history).value;
   const s = doc.summary;
-  const quantizers = useMemo(() => {
-    const idx = indexGraph(model.graph ?? {});
-    const m = new Map<string, number>();
-    for (const n of idx.nodes) {
-      if (!['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'FloatQuant', 'MultiThreshold'].includes(n.opType ?? '')) continue;
-      const k = `${n.opType} ${quantizerBadge(idx, n) ?? ''}`.trim();
-      m.set(k, (m.get(k) ?? 0) + 1);
-    }
-    return [...m].sort((a, b) => b[1] - a[1]);
-  }, [model]);
+  const quantizers = useMemo(() => quantizerHistogram(model), [model]);
   const byDomain = useMemo(() => {
     const m = new Map<string, [string, number][]>();
     for (const [k, v] of Object.entries(s.op_histogram)) {

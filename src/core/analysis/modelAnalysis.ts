@@ -6,7 +6,7 @@ import type { Model } from '../ir/types.js';
 import { tryParseDataType, type DataType } from '../qonnx/datatypes.js';
 import { inferDatatypes, type DatatypeResult } from './datatypeInference.js';
 import { inferShapes, type ShapeInferenceResult } from './shapeInference.js';
-import { fromJsonSlices, toJsonSlices } from '../io/jsonSlices.js';
+import { eachJsonSlice, toJsonSlices } from '../io/jsonSlices.js';
 import { runSync, type Task } from '../task.js';
 
 export interface ModelAnalysis {
@@ -68,15 +68,25 @@ export function serializeAnalysis(a: ModelAnalysis): SerializedAnalysis {
 
 /** Install an analysis computed elsewhere (the worker) for this model object, a slice at a time. */
 export function* primeAnalysisTask(model: Model, s: SerializedAnalysis): Task<ModelAnalysis> {
-  const tensors = new Map(yield* fromJsonSlices<[string, InferredRow]>(s.shapes, 'Receiving shapes'));
+  // entry by entry as each slice is parsed: a Map built from all 40,000 rows at the end was one long task
+  const tensors = new Map<string, InferredRow>();
+  yield* eachJsonSlice<[string, InferredRow]>(s.shapes, ([t, row]) => tensors.set(t, row), 'Receiving shapes');
   const shapes: ShapeInferenceResult = { tensors, conflicts: s.conflicts, unknownOps: s.unknownOps };
   const types = new Map<string, DataType>();
-  for (let k = 0; k < s.types.length; k++) {
-    for (const [t, name] of yield* fromJsonSlices<[string, string]>([s.types[k]], 'Receiving datatypes')) {
-      const dt = tryParseDataType(name);
+  // a model has a handful of distinct datatypes over thousands of tensors: each name is parsed once
+  const parsed = new Map<string, DataType | undefined>();
+  const parse = (name: string) => {
+    if (!parsed.has(name)) parsed.set(name, tryParseDataType(name));
+    return parsed.get(name);
+  };
+  yield* eachJsonSlice<[string, string]>(
+    s.types,
+    ([t, name]) => {
+      const dt = parse(name);
       if (dt) types.set(t, dt);
-    }
-  }
+    },
+    'Receiving datatypes',
+  );
   const datatypes: DatatypeResult = { types, annotated: new Set(s.annotated), passes: s.passes };
   const a: ModelAnalysis = { shapes, datatypes, datatypeOf: (t) => types.get(t) };
   cache.set(model, a);

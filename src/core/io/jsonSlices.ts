@@ -21,9 +21,14 @@ export function toJsonSlices<T>(items: readonly T[], perSlice = ITEMS_PER_SLICE)
 /** The items back, one slice per step. */
 export function* fromJsonSlices<T>(slices: readonly string[], label = 'Receiving'): Task<T[]> {
   const out: T[] = [];
+  yield* eachJsonSlice<T>(slices, (x) => out.push(x), label);
+  return out;
+}
+
+/** Each item, in order, handed to `f` as its slice is parsed (one slice per step): no array of them all. */
+export function* eachJsonSlice<T>(slices: readonly string[], f: (x: T) => void, label = 'Receiving'): Task<void> {
   for (let k = 0; k < slices.length; k++) {
-    for (const x of JSON.parse(slices[k]) as T[]) out.push(x);
+    for (const x of JSON.parse(slices[k]) as T[]) f(x);
     yield { label, done: k + 1, total: slices.length };
   }
-  return out;
 }

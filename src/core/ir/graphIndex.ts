@@ -33,7 +33,7 @@ export function indexGraph(graph: Graph): GraphIndex {
 }
 
 /** Items between two yields of indexGraphTask. */
-const STEP = 2000;
+const STEP = 1000;
 
 /**
  * indexGraph as a task (src/core/task.ts): the page builds the index of a 20,000-node graph in slices,
@@ -73,8 +73,7 @@ export function* indexGraphTask(graph: Graph): Task<GraphIndex> {
     annotation.set(a.tensorName, m);
   }
   yield { label: 'Indexing the graph', done: 0, total: 0 };
-  const { order, cyclic } = topoOrder(nodes, producer);
-  yield { label: 'Indexing the graph', done: 0, total: 0 };
+  const { order, cyclic } = yield* topoOrderTask(nodes, producer);
   const idx: GraphIndex = {
     graph,
     nodes,
@@ -92,12 +91,14 @@ export function* indexGraphTask(graph: Graph): Task<GraphIndex> {
   return idx;
 }
 
-/** Kahn's algorithm over data edges; ties keep file order so the result is stable. */
-function topoOrder(nodes: readonly Node[], producer: Map<string, number>): { order: number[]; cyclic: number[] } {
+/** Kahn's algorithm over data edges; ties keep file order so the result is stable. Yields every STEP nodes. */
+function* topoOrderTask(nodes: readonly Node[], producer: Map<string, number>): Task<{ order: number[]; cyclic: number[] }> {
   const n = nodes.length;
   const indeg = new Int32Array(n);
   const succ: number[][] = Array.from({ length: n }, () => []);
+  const step = (i: number) => ({ label: 'Indexing the graph', done: i, total: n });
   for (let i = 0; i < n; i++) {
+    if (i % STEP === STEP - 1) yield step(i);
     const seen = new Set<number>();
     for (const t of nodes[i].input ?? []) {
       const p = t ? producer.get(t) : undefined;
@@ -111,6 +112,7 @@ function topoOrder(nodes: readonly Node[], producer: Map<string, number>): { ord
   const queue: number[] = [];
   for (let i = 0; i < n; i++) if (indeg[i] === 0) queue.push(i);
   for (let h = 0; h < queue.length; h++) {
+    if (h % STEP === STEP - 1) yield step(h);
     const i = queue[h];
     order.push(i);
     for (const s of succ[i]) if (--indeg[s] === 0) queue.push(s);

@@ -4,10 +4,10 @@
  * that says what is wrong and where.
  */
 import { ModelError } from '../errors.js';
-import type { Model } from '../ir/types.js';
+import type { Graph, Model } from '../ir/types.js';
 import $protobuf from 'protobufjs/minimal.js';
 import { onnx } from './onnxProto.js';
-import type { Task } from '../task.js';
+import { runSync, type Task } from '../task.js';
 
 // Unknown fields (from a newer ONNX than this schema) are kept in `$unknowns`. protobufjs makes that
 // property non-enumerable, which would drop it on structured clone (postMessage) and on object spread
@@ -173,72 +173,163 @@ export function encodeModel(model: Model): Uint8Array {
   return onnx.ModelProto.encode(model as onnx.ModelProto).finish();
 }
 
-/** Fields of the graph decoded between two yields of decodeModelTask. */
+/** Fields of the graph decoded between two yields of a deferred graph decode. */
 const GRAPH_FIELDS_PER_STEP = 64;
+/** The tag of ModelProto.graph (field 7, length-delimited). */
+const GRAPH_TAG = (7 << 3) | 2;
+
+/** A model whose graph is decoded later; see decodeModelDeferred. */
+export interface DeferredModel {
+  /** every field of the file decoded except the graph; reading `model.graph` before `graph` has run decodes the rest at once */
+  model: Model;
+  /**
+   * Decodes the graph a run of fields at a time (for a page that must not freeze); at its end, or at
+   * the first read of `model.graph`, the graph becomes an ordinary property of the model.
+   */
+  graph: Task<void>;
+  /** whether the graph has been decoded (by the task or by a read) */
+  readonly decoded: boolean;
+}
+
+type Decoder = { decode(r: $protobuf.Reader, len: number, end: undefined, depth: number, target: object): unknown };
+
+// eslint-disable-next-line require-yield
+function* nothingLeft(): Task<void> {
+  return;
+}
 
 /**
- * decodeModel as a task (src/core/task.ts) that yields between runs of graph fields, so a page can
- * decode a 20,000-node model in slices without freezing. The result is the same object tree as
- * decodeModel's (protobufjs decodes a run of fields into an existing message, so consecutive runs add
- * up to the one-shot decode, unknown fields included, in file order). Anything unusual in the wire
- * format (groups, damage) is left to decodeModel itself, which gives the precise message.
+ * Decode a binary ONNX model except its graph, which waits until it is read or until the returned
+ * task runs. The page opens a model this way: the worker sends everything the first picture needs,
+ * so the page decodes its own editable copy of the graph only afterwards, or when something reads it.
+ *
+ * The result is the same object tree as decodeModel's, field for field (protobufjs decodes a run of
+ * fields into an existing message, so consecutive runs add up to the one-shot decode, unknown fields
+ * included, in file order; a second graph field merges into the first, as protobuf merges). Anything
+ * unusual in the wire format (groups, damage) is left to decodeModel itself, which gives the precise
+ * message: at once for the model's own fields, at the graph's decode for the graph's.
  */
-export function* decodeModelTask(bytes: Uint8Array, opts: DecodeOptions = {}): Task<Model> {
-  if (bytes.byteLength === 0 || bytes.byteLength > MAX_PROTOBUF_BYTES || sniffForeignFormat(bytes)) return decodeModel(bytes, opts);
+export function decodeModelDeferred(bytes: Uint8Array, opts: DecodeOptions = {}): DeferredModel {
+  const whole = (): DeferredModel => ({ model: decodeModel(bytes, opts), graph: nothingLeft(), decoded: true });
+  if (bytes.byteLength === 0 || bytes.byteLength > MAX_PROTOBUF_BYTES || sniffForeignFormat(bytes)) return whole();
   const total = bytes.byteLength;
   const reader = $protobuf.Reader.create(bytes);
   const model = new onnx.ModelProto();
-  const decodeRun = (type: { decode(r: $protobuf.Reader, len: number, end: undefined, depth: number, target: object): unknown }, from: number, to: number, depth: number, target: object) => {
+  const decodeRun = (type: Decoder, from: number, to: number, depth: number, target: object) => {
     if (to <= from) return;
     reader.pos = from;
     type.decode(reader, to - from, undefined, depth, target);
   };
-  type Decoder = Parameters<typeof decodeRun>[0];
   const readTag = () => {
     const tag = reader.uint32();
     const wt = tag & 7;
     if (tag >>> 3 === 0 || wt === 3 || wt === 4 || wt > 5) throw new Error('unusual field');
     return tag;
   };
+  // the model's own fields now, around the graph fields, whose extents are kept for later
+  const graphs: [number, number][] = [];
   try {
     let runStart = 0;
     while (reader.pos < total) {
       const fieldStart = reader.pos;
       const tag = readTag();
-      if (tag !== ((7 << 3) | 2)) {
+      if (tag !== GRAPH_TAG) {
         reader.skipType(tag & 7);
         continue;
       }
-      // the graph: everything before it at once, then its own fields a run at a time
       const len = reader.uint32();
       const gStart = reader.pos;
       const gEnd = gStart + len;
       if (gEnd > total) throw new Error('graph past the end');
       decodeRun(onnx.ModelProto as unknown as Decoder, runStart, fieldStart, 0, model);
-      const graph = model.graph ?? new onnx.GraphProto();
-      reader.pos = gStart;
-      let from = gStart;
-      let n = 0;
-      while (reader.pos < gEnd) {
-        reader.skipType(readTag() & 7);
-        if (reader.pos > gEnd) throw new Error('field past the graph');
-        if (++n === GRAPH_FIELDS_PER_STEP) {
-          const to = reader.pos;
-          decodeRun(onnx.GraphProto as unknown as Decoder, from, to, 1, graph);
-          from = to;
-          n = 0;
-          yield { label: 'Decoding', done: to, total };
-        }
-      }
-      decodeRun(onnx.GraphProto as unknown as Decoder, from, gEnd, 1, graph);
-      model.graph = graph;
+      graphs.push([gStart, gEnd]);
       reader.pos = gEnd;
       runStart = gEnd;
     }
     decodeRun(onnx.ModelProto as unknown as Decoder, runStart, total, 0, model);
   } catch {
-    return decodeModel(bytes, opts);
+    return whole();
   }
-  if (!looksLikeOnnx(model)) return decodeModel(bytes, opts);
-  return model;
+  const hasIr = Object.prototype.hasOwnProperty.call(model, 'irVersion');
+  const hasOpset = (model.opsetImport?.length ?? 0) > 0;
+  // without IR version or opsets, only the graph's content tells an ONNX file from another protobuf
+  if (!graphs.length || (!hasIr && !hasOpset)) return whole();
+
+  const graph = new onnx.GraphProto();
+  let decoded = false;
+  let failure: unknown;
+  const settle = (g: Graph | null | undefined) => {
+    Object.defineProperty(model, 'graph', { value: g, writable: true, enumerable: true, configurable: true });
+    decoded = true;
+  };
+  function* steps(): Task<void> {
+    try {
+      for (const [gStart, gEnd] of graphs) {
+        reader.pos = gStart;
+        let from = gStart;
+        let n = 0;
+        while (reader.pos < gEnd) {
+          reader.skipType(readTag() & 7);
+          if (reader.pos > gEnd) throw new Error('field past the graph');
+          if (++n === GRAPH_FIELDS_PER_STEP) {
+            const to = reader.pos;
+            decodeRun(onnx.GraphProto as unknown as Decoder, from, to, 1, graph);
+            from = to;
+            n = 0;
+            yield { label: 'Decoding', done: to, total };
+          }
+        }
+        decodeRun(onnx.GraphProto as unknown as Decoder, from, gEnd, 1, graph);
+      }
+    } catch {
+      // the one-shot decoder's verdict: its graph, or its precise message
+      try {
+        settle(decodeModel(bytes, opts).graph);
+      } catch (e) {
+        failure = e;
+        throw e;
+      }
+      return;
+    }
+    settle(graph);
+  }
+  const task = steps();
+  // what callers run: stopping it (a cancelled runner returns it) leaves the decode to the next read
+  function* pull(): Task<void> {
+    for (;;) {
+      const r = task.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  Object.defineProperty(model, 'graph', {
+    get() {
+      if (failure === undefined) runSync(task);
+      if (!decoded) throw failure;
+      return (model as { graph?: Graph | null }).graph;
+    },
+    set(g: Graph | null | undefined) {
+      task.return();
+      settle(g);
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  return {
+    model,
+    graph: pull(),
+    get decoded() {
+      return decoded;
+    },
+  };
+}
+
+/**
+ * decodeModel as a task (src/core/task.ts) that yields between runs of graph fields, so a page can
+ * decode a 20,000-node model in slices without freezing. The result equals decodeModel's.
+ */
+export function* decodeModelTask(bytes: Uint8Array, opts: DecodeOptions = {}): Task<Model> {
+  const d = decodeModelDeferred(bytes, opts);
+  yield* d.graph;
+  return d.model;
 }
