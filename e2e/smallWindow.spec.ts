@@ -2,7 +2,8 @@
  * The app in a small window (1024x700) and its floating parts: every top-bar control stays on screen and
  * clickable (the bar wraps instead of clipping its last buttons), the Export menu closes as a menu does,
  * the restored-session notice floats over the work area instead of pushing the graph down, and the
- * precision explorer keeps its sensitivity map readable beside the sidebar.
+ * precision explorer keeps its sensitivity map readable beside the sidebar, and a notice moves out of the
+ * way of the search box.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { expectModelOpen } from './helpers';
@@ -140,3 +141,38 @@ test('the overview map shrinks in a short graph area and still moves the view wh
   await expect.poll(() => ioVisible('input')).toBe(true);
   expect(await ioVisible('output')).toBe(false);
 });
+
+for (const [width, height] of [[1024, 700], [1400, 900]] as const) {
+  test(`at ${width}x${height} a notice moves out of the way of the search box, and back when it closes`, async ({ page }) => {
+    await page.setViewportSize({ width, height });
+    await page.goto('/?url=samples/zoo_TFC_2W2A.onnx');
+    await expectModelOpen(page, 'zoo_TFC_2W2A.onnx', 31);
+    // a real notice: a dropped file that is not a model
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['not a model'], 'notes.txt'));
+      document.querySelector('.app')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const notice = page.getByTestId('notice');
+    await expect(notice).toContainText('notes.txt');
+    const topBefore = (await notice.boundingBox())!.y;
+    await page.getByTestId('search-button').click();
+    const input = page.getByRole('search').locator('input');
+    await expect(input).toBeFocused();
+    await page.keyboard.type('MatMul');
+    const s = (await page.getByRole('search').boundingBox())!;
+    const n = (await notice.boundingBox())!;
+    const overlap = s.x < n.x + n.width && n.x < s.x + s.width && s.y < n.y + n.height && n.y < s.y + s.height;
+    expect(overlap, `notice ${JSON.stringify(n)} covers the search box ${JSON.stringify(s)}`).toBe(false);
+    // the search box and its hits take clicks, the notice is still on screen and can be dismissed
+    const hit = await input.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return document.elementFromPoint(r.left + 10, r.top + r.height / 2) === el;
+    });
+    expect(hit).toBe(true);
+    expect(n.y + n.height).toBeLessThanOrEqual(height);
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('search')).toHaveCount(0);
+    await expect.poll(async () => (await notice.boundingBox())!.y).toBe(topBefore);
+  });
+}

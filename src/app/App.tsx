@@ -25,6 +25,8 @@ export function App() {
   const doc = useApp((s) => s.doc);
   const loading = useApp((s) => s.loading);
   const notice = useApp((s) => s.notice);
+  // the search box opens where a notice floats (the top of the graph area): the notice then moves down
+  const searchOpen = useApp((s) => s.searchOpen);
   const layout = useApp((s) => s.layout);
   const costPanelOpen = useApp((s) => s.costPanelOpen);
   const runPanelOpen = useApp((s) => s.runPanelOpen);
@@ -185,7 +187,7 @@ export function App() {
       </header>
       <main className="main">
         {notice && (
-          <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice" data-code={notice.code ?? ''}>
+          <div className={`notice notice-${notice.kind}${doc && searchOpen ? ' notice-low' : ''}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice" data-code={notice.code ?? ''}>
             <pre className="notice-text">{notice.message}{notice.where ? `\n(at ${notice.where})` : ''}</pre>
             {notice.action && <button onClick={notice.action.run} data-testid="notice-action">{notice.action.label}</button>}
             <button className="icon" onClick={() => useApp.getState().notify(null)} title="Dismiss">×</button>
