@@ -17,6 +17,8 @@ import { Comlink, modelWorker, unwrap } from './workerClient.js';
 export interface Opened {
   fileName: string;
   bytes: Uint8Array;
+  /** the file as the user gave it (not for a model opened from an address) */
+  file?: Blob;
   files: Map<string, File>;
 }
 /** Called after each open (the saved session keeps the files). */
@@ -148,7 +150,7 @@ export function afterPaint(f: () => void): void {
   setTimeout(go, 200);
 }
 
-async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: string, files: Map<string, File>, t0: number, source?: string, restored?: OpenOptions['history']) {
+async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: string, files: Map<string, File>, t0: number, source?: string, restored?: OpenOptions['history'], file?: Blob) {
   const tReceive = performance.now();
   // what the worker sent, a slice at a time (JSON slices: see core/io/jsonSlices.ts)
   const view = await runCooperative(unpackViewTask(d.view), { sliceMs: SLICE_MS });
@@ -196,7 +198,7 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
   // after the first picture: what listeners do (the saved session copies the file) and the page's
   // own decode of the graph never delay it
   afterPaint(() => {
-    for (const l of openedListeners) l({ fileName, bytes, files });
+    for (const l of openedListeners) l({ fileName, bytes, files, file });
     if (seq === openSeq && d.summary.node_count + d.summary.initializer_count > DECODE_WHEN_IDLE_FROM) finishPageCopy(deferred, seq);
   });
 }
@@ -245,7 +247,7 @@ export async function openFiles(files: File[], opts: OpenOptions = {}): Promise<
     const seq = openSeq;
     const copy = pageCopy();
     const d = await openTaskRun(async (id) => unwrap(await modelWorker().decodeFile(model, prog, id, copy.onBytes)));
-    if (d) await install(d, copy, seq, model.name, data, t0, opts.source, opts.history);
+    if (d) await install(d, copy, seq, model.name, data, t0, opts.source, opts.history, model);
   } catch (e) {
     app.fail(e);
   }

@@ -35,7 +35,7 @@ describe('the session database', () => {
     expect(b.steps.length).toBe(0);
     // the stored file and steps give back the edited model, byte for byte
     const stored = a.files.find((f) => f.role === 'model')!;
-    const reopened = decodeModel(new Uint8Array(stored.bytes));
+    const reopened = decodeModel(new Uint8Array(stored.bytes as ArrayBuffer));
     const blobs = decodeChunks(a.parts, reopened);
     expect(Buffer.from(encodeModel(decodeVersion(a.steps[1], reopened, blobs))).equals(Buffer.from(encodeModel(v2)))).toBe(true);
 

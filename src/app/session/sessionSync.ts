@@ -20,7 +20,7 @@ import { validateModel } from '../../core/ir/validate.js';
 import { summarizeModel } from '../../core/ir/summary.js';
 import { openFiles, openedListeners, type Opened } from '../open.js';
 import { useApp, type Notice } from '../store.js';
-import { DB_NAME, SessionDb, type StoredFile, type StoredPart, type StoredStep } from './sessionDb.js';
+import { DB_NAME, SessionDb, storedSize, type StoredFile, type StoredPart, type StoredStep } from './sessionDb.js';
 import { lockName, planStorage, restoreCandidates, restoredMessage, sessionIsOfUrl, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
 import { runCooperative } from '../../core/task.js';
 import { decodeChunks, decodeVersion, encodeVersionTask, StoredParts, type VersionRecord } from './versionRecord.js';
@@ -133,10 +133,16 @@ function show(n: Notice): void {
   useApp.getState().notify(n);
 }
 
+function isQuotaError(e: unknown): boolean {
+  const name = (e as { name?: string })?.name ?? '';
+  const msg = e instanceof Error || e instanceof DOMException ? e.message : String(e);
+  return name === 'QuotaExceededError' || /quota/i.test(msg);
+}
+
 function storageMessage(e: unknown): string {
   const name = (e as { name?: string })?.name ?? '';
   const msg = e instanceof Error || e instanceof DOMException ? e.message : String(e);
-  if (name === 'QuotaExceededError' || /quota/i.test(msg))
+  if (isQuotaError(e))
     return `This session will not be kept: the browser storage for this site is full (${msg || name}). Your edits work as usual; download the model to keep them.`;
   return `This session will not be kept: ${msg || name || 'the browser refused to store it'}. Your edits work as usual; download the model to keep them.`;
 }
@@ -185,11 +191,9 @@ function begin(o: Opened): void {
     off: false,
   };
   active = a;
-  // the model's bytes as an ArrayBuffer, not a Blob (see sessionDb.ts). The open's buffer is the page's own
-  // copy, never transferred or written to, and IndexedDB clones it when it stores it: no copy of our own
-  // (100 ms of main thread for 100 MB).
-  const whole = o.bytes.byteOffset === 0 && o.bytes.byteLength === o.bytes.buffer.byteLength && o.bytes.buffer instanceof ArrayBuffer;
-  const source = whole ? (o.bytes.buffer as ArrayBuffer) : o.bytes.slice().buffer;
+  // the model's bytes as a Blob (see sessionDb.ts): the file as the user gave it, or, opened from an
+  // address, a Blob of the page's copy (one copy of the bytes, which IndexedDB then stores off the page's thread)
+  const source: Blob = o.file ?? new Blob([o.bytes as Uint8Array<ArrayBuffer>]);
   void enqueue(async () => {
     const sdb = db;
     if (!sdb || a.off) return;
@@ -201,7 +205,7 @@ function begin(o: Opened): void {
       free = undefined;
     }
     const data = [...o.files].map(([name, f]) => ({ name, size: f.size }));
-    const plan = planStorage({ name: o.fileName, size: source.byteLength }, data, free);
+    const plan = planStorage({ name: o.fileName, size: source.size }, data, free);
     if (!plan.keep) {
       a.off = true;
       await sdb.remove(a.sid).catch(() => {});
@@ -209,11 +213,19 @@ function begin(o: Opened): void {
       return;
     }
     const files: StoredFile[] = [{ sid: a.sid, name: o.fileName, role: 'model', bytes: source }];
+    for (const n of plan.data) files.push({ sid: a.sid, name: n, role: 'data', bytes: o.files.get(n)! });
+    a.meta = { ...a.meta, fileBytes: files.reduce((s, f) => s + storedSize(f), 0), dataNotKept: plan.dataNotKept };
     try {
-      for (const n of plan.data) files.push({ sid: a.sid, name: n, role: 'data', bytes: await o.files.get(n)!.arrayBuffer() });
       if (a.off) return;
-      a.meta = { ...a.meta, fileBytes: files.reduce((s, f) => s + f.bytes.byteLength, 0), dataNotKept: plan.dataNotKept };
-      await sdb.begin(a.meta, files);
+      try {
+        await sdb.begin(a.meta, files);
+      } catch (e) {
+        // WebKit without a disk database refuses Blobs (the transaction is undone): the bytes themselves
+        if (a.off || isQuotaError(e)) throw e;
+        const buffers = await Promise.all(files.map(async (f) => ({ ...f, bytes: f.bytes instanceof Blob ? await f.bytes.arrayBuffer() : f.bytes })));
+        if (a.off) return;
+        await sdb.begin(a.meta, buffers);
+      }
     } catch (e) {
       writeFailed(a, e);
       return;
