@@ -28,6 +28,51 @@ export interface StoredFile {
 
 export const storedSize = (f: Pick<StoredFile, 'bytes'>): number => (f.bytes instanceof Blob ? f.bytes.size : f.bytes.byteLength);
 
+const blobProbes = new WeakMap<IDBFactory, Promise<boolean>>();
+
+/**
+ * Whether this browser stores Blobs in IndexedDB, tried once on a database of its own: WebKit without a
+ * disk database fails the write, and a session database that saw such a failure stopped answering.
+ */
+export function indexedDbTakesBlobs(factory: IDBFactory = indexedDB): Promise<boolean> {
+  const known = blobProbes.get(factory);
+  if (known) return known;
+  const probe = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 3000);
+    const answer = (v: boolean) => {
+      clearTimeout(timer);
+      resolve(v);
+    };
+    let r: IDBOpenDBRequest;
+    try {
+      r = factory.open('qonnx-studio-blob-probe', 1);
+    } catch {
+      answer(false);
+      return;
+    }
+    r.onupgradeneeded = () => r.result.createObjectStore('probe');
+    r.onerror = () => answer(false);
+    r.onsuccess = () => {
+      const db = r.result;
+      const end = (v: boolean) => {
+        db.close();
+        answer(v);
+      };
+      try {
+        const tx = db.transaction('probe', 'readwrite');
+        tx.objectStore('probe').put(new Blob(['probe']), 1);
+        tx.oncomplete = () => end(true);
+        tx.onerror = () => end(false);
+        tx.onabort = () => end(false);
+      } catch {
+        end(false);
+      }
+    };
+  });
+  blobProbes.set(factory, probe);
+  return probe;
+}
+
 export type StoredStep = VersionRecord & { sid: string; seq: number };
 export type StoredPart = PartChunk & { sid: string };
 

@@ -20,7 +20,7 @@ import { validateModel } from '../../core/ir/validate.js';
 import { summarizeModel } from '../../core/ir/summary.js';
 import { openFiles, openedListeners, type Opened } from '../open.js';
 import { useApp, type Notice } from '../store.js';
-import { DB_NAME, SessionDb, storedSize, type StoredFile, type StoredPart, type StoredStep } from './sessionDb.js';
+import { DB_NAME, indexedDbTakesBlobs, SessionDb, storedSize, type StoredFile, type StoredPart, type StoredStep } from './sessionDb.js';
 import { lockName, planStorage, restoreCandidates, restoredMessage, sessionIsOfUrl, sessionsToPrune, type SessionMeta } from './sessionPolicy.js';
 import { runCooperative } from '../../core/task.js';
 import { decodeChunks, decodeVersion, encodeVersionTask, StoredParts, type VersionRecord } from './versionRecord.js';
@@ -191,9 +191,11 @@ function begin(o: Opened): void {
     off: false,
   };
   active = a;
-  // the model's bytes as a Blob (see sessionDb.ts): the file as the user gave it, or, opened from an
-  // address, a Blob of the page's copy (one copy of the bytes, which IndexedDB then stores off the page's thread)
-  const source: Blob = o.file ?? new Blob([o.bytes as Uint8Array<ArrayBuffer>]);
+  // The model's bytes as a Blob where IndexedDB takes one (see sessionDb.ts): the file as the user gave it,
+  // or, opened from an address, a Blob of the page's copy. Otherwise the page's copy itself, which IndexedDB
+  // clones when it stores it (the page never transfers or writes to it).
+  const whole = o.bytes.byteOffset === 0 && o.bytes.byteLength === o.bytes.buffer.byteLength && o.bytes.buffer instanceof ArrayBuffer;
+  const asBuffer = () => (whole ? (o.bytes.buffer as ArrayBuffer) : o.bytes.slice().buffer);
   void enqueue(async () => {
     const sdb = db;
     if (!sdb || a.off) return;
@@ -205,27 +207,23 @@ function begin(o: Opened): void {
       free = undefined;
     }
     const data = [...o.files].map(([name, f]) => ({ name, size: f.size }));
-    const plan = planStorage({ name: o.fileName, size: source.size }, data, free);
+    const plan = planStorage({ name: o.fileName, size: o.bytes.byteLength }, data, free);
     if (!plan.keep) {
       a.off = true;
       await sdb.remove(a.sid).catch(() => {});
       if (active === a) show({ kind: 'info', message: plan.note!, code: 'session-not-kept' });
       return;
     }
-    const files: StoredFile[] = [{ sid: a.sid, name: o.fileName, role: 'model', bytes: source }];
-    for (const n of plan.data) files.push({ sid: a.sid, name: n, role: 'data', bytes: o.files.get(n)! });
-    a.meta = { ...a.meta, fileBytes: files.reduce((s, f) => s + storedSize(f), 0), dataNotKept: plan.dataNotKept };
     try {
-      if (a.off) return;
-      try {
-        await sdb.begin(a.meta, files);
-      } catch (e) {
-        // WebKit without a disk database refuses Blobs (the transaction is undone): the bytes themselves
-        if (a.off || isQuotaError(e)) throw e;
-        const buffers = await Promise.all(files.map(async (f) => ({ ...f, bytes: f.bytes instanceof Blob ? await f.bytes.arrayBuffer() : f.bytes })));
-        if (a.off) return;
-        await sdb.begin(a.meta, buffers);
+      const blobs = await indexedDbTakesBlobs();
+      const files: StoredFile[] = [{ sid: a.sid, name: o.fileName, role: 'model', bytes: blobs ? o.file ?? new Blob([o.bytes as Uint8Array<ArrayBuffer>]) : asBuffer() }];
+      for (const n of plan.data) {
+        const f = o.files.get(n)!;
+        files.push({ sid: a.sid, name: n, role: 'data', bytes: blobs ? f : await f.arrayBuffer() });
       }
+      if (a.off) return;
+      a.meta = { ...a.meta, fileBytes: files.reduce((s, f) => s + storedSize(f), 0), dataNotKept: plan.dataNotKept };
+      await sdb.begin(a.meta, files);
     } catch (e) {
       writeFailed(a, e);
       return;
