@@ -11,7 +11,6 @@ import { validateModel } from '../core/ir/validate.js';
 import { summarizeModel, type ModelSummary } from '../core/ir/summary.js';
 import type { Model } from '../core/ir/types.js';
 import { correspondingNode, hasTensor } from '../core/ir/correspond.js';
-import { externalLocations as externalLocationsOf } from '../core/onnx/externalTensors.js';
 import type { ViewGraph } from '../core/view/viewGraph.js';
 import type { CostReport } from '../core/analysis/inferenceCost.js';
 import type { TaskProgress } from '../core/task.js';
@@ -165,11 +164,6 @@ export function openedSummary(s: Pick<AppState, 'doc'>): ModelSummary | null {
 
 export function currentVersionId(s: Pick<AppState, 'doc'>): number {
   return s.doc ? current(s.doc.history).id : 0;
-}
-
-/** External data locations referenced by tensors of the model. */
-export function externalLocations(model: Model): Set<string> {
-  return new Set(externalLocationsOf(model));
 }
 
 let focusSeq = 0;
