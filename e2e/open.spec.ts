@@ -70,5 +70,7 @@ test('every start-screen sample button opens its sample', async ({ page }) => {
     await expect(page.locator('[data-testid^="sample-"]')).toHaveCount(samples.length);
     await page.getByTestId(`sample-${s.file}`).click();
     await expectModelOpen(page, s.file, nodes);
+    // stored before the next page load, which restores it
+    await page.evaluate(() => (window as unknown as { __qonnxStudio: { whenSaved(): Promise<void> } }).__qonnxStudio.whenSaved());
   }
 });

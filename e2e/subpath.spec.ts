@@ -163,6 +163,7 @@ test('without the service worker: plain static hosting, single-threaded, from th
   expect((await downloadBytes(d)).equals(modelBytes(TFC))).toBe(true);
   // The bundled samples list is read from the sub-path too.
   const samples = JSON.parse(readFileSync(DIST + 'samples/samples.json', 'utf8')) as unknown[];
+  await page.evaluate(() => (window as unknown as { __qonnxStudio: { whenSaved(): Promise<void> } }).__qonnxStudio.whenSaved());
   await page.goto(server.url);
   // the same tab gets its session back (saved under the sub-path's origin); Start fresh shows the samples
   await expect(page.getByTestId('notice')).toContainText(`Restored your last session: ${TFC}`);

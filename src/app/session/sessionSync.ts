@@ -417,6 +417,8 @@ async function start(own: string | null, url: string | null): Promise<void> {
   try {
     if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available');
     db = await SessionDb.open();
+    // asked now, so that the first save after an open does not wait for the answer
+    void indexedDbTakesBlobs();
   } catch (e) {
     dbError = e instanceof Error || e instanceof DOMException ? e.message || e.name : String(e);
     console.warn(`QONNX Studio: no session storage (${DB_NAME})`, e);
