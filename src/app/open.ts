@@ -170,6 +170,9 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
   primeQuantizerHistogram(model, d.quantizers);
   const prime = performance.now() - tPrime;
   await breathe(tPrime);
+  // a saved session's edits are replayed on the graph: decode it first, in slices, not at the first read
+  if (restored) await runCooperative(deferred.graph, { sliceMs: SHORT_SLICE_MS });
+  if (seq !== openSeq) return;
   const opened = newHistory(model, `Open ${fileName}`);
   const history = restored ? restored(opened) : opened;
   const missingExternal = d.externalLocations.filter((l) => !files.has(l) && !files.has(l.split('/').pop() ?? l));
