@@ -44,12 +44,17 @@ async function cursor(page: Page): Promise<number> {
   return page.evaluate(() => (window as unknown as { __qonnxStudio: { useApp: { getState(): { doc: { history: { cursor: number } } } } } }).__qonnxStudio.useApp.getState().doc.history.cursor);
 }
 
+/** One bulk bit-width edit in the quantizer table (opened by this call, left open). */
+async function bulkBits(page: Page, target: string, bits: number) {
+  await page.getByTestId('quant-panel-button').click();
+  await page.getByTestId('bulk-target').selectOption(target);
+  await page.getByTestId('bulk-bits').fill(String(bits));
+  await page.getByTestId('bulk-apply').click();
+}
+
 /** Two edits on TFC: every MatMul weight quantizer to 4 bits (quantizer table), then the QONNX cleanup. */
 async function editTfc(page: Page) {
-  await page.getByTestId('quant-panel-button').click();
-  await page.getByTestId('bulk-target').selectOption('op:MatMul');
-  await page.getByTestId('bulk-bits').fill('4');
-  await page.getByTestId('bulk-apply').click();
+  await bulkBits(page, 'op:MatMul', 4);
   await expect(quantRow(page, 'Quant_18').getByTestId('bits-cell')).toHaveValue('4');
   await page.getByTestId('quant-panel-button').click();
   await page.getByTestId('transform-button').click();
@@ -140,10 +145,7 @@ test('two tabs keep their own sessions; Start fresh forgets one', async ({ page,
   await expect(b.getByTestId('start-screen')).toBeVisible();
   await pickFiles(b, [{ name: ESPCN, bytes: modelBytes(ESPCN) }]);
   await expect(b.getByTestId('file-name')).toHaveText(ESPCN);
-  await b.getByTestId('quant-panel-button').click();
-  await b.getByTestId('bulk-target').selectOption('all');
-  await b.getByTestId('bulk-bits').fill('5');
-  await b.getByTestId('bulk-apply').click();
+  await bulkBits(b, 'all', 5);
   await expect(b.getByTestId('history')).toContainText('→ 5 bits');
   const bLabels = await historyLabels(b);
   const bEdited = await exportModel(b);
@@ -195,10 +197,7 @@ test('a duplicated tab gets a copy of the session: its edits do not touch the or
   await b.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await b.keyboard.press('Control+z');
   await expect(b.getByTestId('node-count')).toHaveText(String(TFC_NODES));
-  await b.getByTestId('quant-panel-button').click();
-  await b.getByTestId('bulk-target').selectOption('op:MatMul');
-  await b.getByTestId('bulk-bits').fill('3');
-  await b.getByTestId('bulk-apply').click();
+  await bulkBits(b, 'op:MatMul', 3);
   await expect(b.getByTestId('history')).toContainText('→ 3 bits');
   const bLabels = await historyLabels(b);
   expect(bLabels).toEqual([`Open ${TFC}`, 'Weight quantizers of MatMul → 4 bits', 'Weight quantizers of MatMul → 3 bits']);

@@ -65,8 +65,7 @@ const progress = (fileName: string) => {
 /**
  * The file's bytes as the page receives them: the worker sends a copy as soon as it has read the file,
  * before it decodes. The page keeps them (the saved session stores the file as opened) and decodes its
- * own editable copy of the model from them, without its graph until after the first picture
- * (decodeModelDeferred).
+ * own editable copy of the model from them, its graph only when something reads it (decodeModelDeferred).
  */
 interface PageCopy {
   onBytes: (bytes: Uint8Array) => void;
@@ -158,7 +157,7 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
   const bytes = await copy.bytes; // sent before the worker decoded: here long ago
   if (seq !== openSeq) return; // cancelled or superseded meanwhile
   const tPage = performance.now();
-  // the page's own copy: the model's fields now, its graph after the first picture
+  // the page's own copy: the model's fields now, its graph when something reads it
   const deferred = decodeModelDeferred(bytes, { fileName });
   const model = deferred.model;
   pageModel = { deferred, fileName, idle: false };
@@ -207,15 +206,15 @@ async function install(d: DecodedModel, copy: PageCopy, seq: number, fileName: s
 }
 
 /**
- * At page load, once the worker has warmed up: the page's side of an open (decode its copy, index the
- * graph, receive the view and the analysis, build the layout) on the worker's warm-up model, so the
- * first real open runs compiled code. Nothing is installed in the store.
+ * At page load, once the worker has warmed up: the page's side of an open (receive the view and the
+ * analysis, build the layout) and what follows it (decode the graph, index it) on the worker's warm-up
+ * model, so the first real open and the first click run compiled code. Nothing is installed in the store.
  */
 export async function warmUpPage(w: WarmUp): Promise<void> {
   const model = await runCooperative(decodeModelTask(w.bytes), { sliceMs: SHORT_SLICE_MS });
   if (model.graph) await runCooperative(indexGraphTask(model.graph), { sliceMs: SHORT_SLICE_MS });
   const view = await runCooperative(unpackViewTask(w.result.view), { sliceMs: SLICE_MS });
-  await runCooperative(primeAnalysisTask(model, w.result.analysis), { sliceMs: SLICE_MS });
+  await runCooperative(primeAnalysisTask(model, w.result.analysis), { sliceMs: SHORT_SLICE_MS });
   layoutState('warm-up', view, w.result.layout);
 }
 

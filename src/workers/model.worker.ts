@@ -31,9 +31,9 @@ import { warmUpModelBytes } from './warmUp.js';
 
 /**
  * What the page needs to show a model: everything derived from it. The file's bytes go to the page
- * before this, through the `onBytes` callback of the open, as soon as they are read: the page decodes
- * its own copy in slices while this worker analyses and lays out (off the critical path; much faster
- * than cloning the object tree).
+ * before this, through the `onBytes` callback of the open, as soon as they are read: the page keeps
+ * them and decodes its own editable copy of the graph from them only when something reads it (a decode
+ * is faster than cloning this worker's object tree).
  */
 export interface DecodedModel {
   /** the worker's handle for its own copy of this model */

@@ -133,16 +133,10 @@ function show(n: Notice): void {
   useApp.getState().notify(n);
 }
 
-function isQuotaError(e: unknown): boolean {
-  const name = (e as { name?: string })?.name ?? '';
-  const msg = e instanceof Error || e instanceof DOMException ? e.message : String(e);
-  return name === 'QuotaExceededError' || /quota/i.test(msg);
-}
-
 function storageMessage(e: unknown): string {
   const name = (e as { name?: string })?.name ?? '';
   const msg = e instanceof Error || e instanceof DOMException ? e.message : String(e);
-  if (isQuotaError(e))
+  if (name === 'QuotaExceededError' || /quota/i.test(msg))
     return `This session will not be kept: the browser storage for this site is full (${msg || name}). Your edits work as usual; download the model to keep them.`;
   return `This session will not be kept: ${msg || name || 'the browser refused to store it'}. Your edits work as usual; download the model to keep them.`;
 }

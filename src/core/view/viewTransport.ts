@@ -3,7 +3,7 @@
  * so that the page takes the 5,000 boxes and 6,000 edges of a 20,000-node overview a few milliseconds
  * at a time rather than in one structured-clone deserialisation.
  */
-import { fromJsonSlices, toJsonSlices } from '../io/jsonSlices.js';
+import { eachJsonSlice, fromJsonSlices, toJsonSlices } from '../io/jsonSlices.js';
 import type { Task } from '../task.js';
 import type { ViewEdge, ViewGraph, ViewNode } from './viewGraph.js';
 
@@ -28,7 +28,10 @@ export function packView(vg: ViewGraph): PackedView {
 export function* unpackViewTask(p: PackedView): Task<ViewGraph> {
   const nodes = yield* fromJsonSlices<ViewNode>(p.nodes, 'Receiving the view');
   const edges = yield* fromJsonSlices<ViewEdge>(p.edges, 'Receiving the view');
-  const nodeIdOf = new Map(yield* fromJsonSlices<[number, string]>(p.nodeIdOf, 'Receiving the view'));
-  const edgesOfTensor = new Map(yield* fromJsonSlices<[string, string[]]>(p.edgesOfTensor, 'Receiving the view'));
+  // the maps filled slice by slice, not from one array of all their entries at the end
+  const nodeIdOf = new Map<number, string>();
+  yield* eachJsonSlice<[number, string]>(p.nodeIdOf, ([k, v]) => nodeIdOf.set(k, v), 'Receiving the view');
+  const edgesOfTensor = new Map<string, string[]>();
+  yield* eachJsonSlice<[string, string[]]>(p.edgesOfTensor, ([k, v]) => edgesOfTensor.set(k, v), 'Receiving the view');
   return { nodes, edges, nodeIdOf, edgesOfTensor };
 }
